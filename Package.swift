@@ -1,0 +1,85 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "casetrack",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "casetrackd", targets: ["casetrackd"]),
+        .executable(name: "casetrackctl", targets: ["casetrackctl"]),
+        .executable(name: "casetrack-bench", targets: ["LoadGenerator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .target(name: "CaseTrackCore", swiftSettings: strict),
+        .target(
+            name: "CaseTrackStore",
+            dependencies: ["CaseTrackCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+        .target(
+            name: "Varlink",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .target(
+            name: "Systemd",
+            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        .target(
+            name: "CaseTrackDaemon",
+            dependencies: [
+                "CaseTrackCore", "CaseTrackStore", "Varlink", "Systemd",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            exclude: ["io.casetrack.Tracker.varlink"],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "casetrackd",
+            dependencies: [
+                "CaseTrackDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "casetrackctl",
+            dependencies: [
+                "Varlink",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "LoadGenerator",
+            dependencies: [
+                "Varlink",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/LoadGenerator",
+            swiftSettings: strict),
+        .testTarget(name: "CaseTrackCoreTests", dependencies: ["CaseTrackCore"]),
+        .testTarget(name: "CaseTrackStoreTests", dependencies: ["CaseTrackStore", "CaseTrackCore"]),
+        .testTarget(name: "VarlinkTests", dependencies: ["Varlink"]),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),
+        .testTarget(name: "CaseTrackDaemonTests", dependencies: ["CaseTrackDaemon"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Varlink"]),
+    ]
+)

@@ -1,0 +1,6 @@
+#ifndef CASETRACK_CSYSTEMD_SHIM_H
+#define CASETRACK_CSYSTEMD_SHIM_H
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
+#include <sys/uio.h>
+#endif

@@ -1,0 +1,1 @@
+// Temporary: replaced as the module is written.

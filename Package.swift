@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "CaseTrackCoreTests", dependencies: ["CaseTrackCore"]),
         .testTarget(name: "CaseTrackStoreTests", dependencies: ["CaseTrackStore", "CaseTrackCore"]),
         .testTarget(name: "VarlinkTests", dependencies: ["Varlink"]),
-        .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd"], exclude: ["start-journald.sh"]),
         .testTarget(name: "CaseTrackDaemonTests", dependencies: ["CaseTrackDaemon"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Varlink"]),
     ]

@@ -1,0 +1,55 @@
+/// A case to register.
+public struct NewCase: Sendable, Hashable, Codable {
+    public var id: String
+    public var persons: Int
+    /// Defaults to the pipeline's first initial state.
+    public var state: String?
+    public var attributes: [String: String]
+    /// Draw the case's persons from the cohort's unregistered pool in its state.
+    public var fromUnregistered: Bool
+
+    public init(
+        id: String, persons: Int, state: String? = nil, attributes: [String: String] = [:],
+        fromUnregistered: Bool = false
+    ) {
+        self.id = id
+        self.persons = persons
+        self.state = state
+        self.attributes = attributes
+        self.fromUnregistered = fromUnregistered
+    }
+}
+
+/// A change a caller asks for. Every mutation becomes one or more events.
+public enum Mutation: Sendable, Hashable, Codable {
+    case createCohort(id: String, pipeline: String, title: String?, attributes: [String: String])
+    case intake(cohort: String, state: String?, persons: Int, note: String?)
+    case move(cohort: String, from: String, to: String?, event: String?, persons: Int, note: String?)
+    case addCase(cohort: String, NewCase)
+    /// All or none.
+    case importCases(cohort: String, cases: [NewCase])
+    case transition(caseId: String, event: String?, to: String?, expectedState: String?, note: String?)
+}
+
+/// What a mutation produced, as its caller is answered (and answered again
+/// when it retries with the same request id).
+public enum MutationResult: Sendable, Hashable, Codable {
+    case cohort(Cohort)
+    case event(Event)
+    case addedCase(Case)
+    case imported(Int)
+    case transitioned(Case, Event)
+}
+
+/// Who asks for a mutation, and the retry key that makes it idempotent.
+public struct MutationContext: Sendable, Hashable {
+    public var actor: String
+    public var requestId: String?
+    public var time: Timestamp
+
+    public init(actor: String, requestId: String?, time: Timestamp) {
+        self.actor = actor
+        self.requestId = requestId
+        self.time = time
+    }
+}

@@ -1,0 +1,295 @@
+public import CaseTrackCore
+import Foundation
+import GRDB
+import Synchronization
+
+/// The embedded store: one SQLite file in WAL mode with `synchronous=FULL`.
+///
+/// Writes go through one writer that takes every mutation queued while the
+/// previous transaction committed and applies them in one transaction
+/// (group commit), each in its own savepoint, so one refused mutation does
+/// not affect the others. Callers are answered after the commit.
+public final class SQLiteStore: Store {
+    public let path: String
+    public var location: String { "sqlite:\(path)" }
+
+    let pool: DatabasePool
+    let queue = WriteQueue()
+    let shared: Mutex<Shared>
+    let writer: Writer
+    private let writerTask: Mutex<Task<Void, Never>?> = Mutex(nil)
+
+    struct Shared {
+        var lastSeq: Int64
+        var heartbeat: ContinuousClock.Instant
+        var subscribers: [Int: AsyncStream<Int64>.Continuation] = [:]
+        var nextSubscriber = 0
+        var pipelines: [String: Pipeline]
+    }
+
+    /// The most mutations one transaction takes.
+    public static let maxBatch = 1024
+
+    /// Opens (creating if needed, mode 0600) the store at `path` and brings
+    /// its schema up to date.
+    public static func open(path: String, pipelines: [String: Pipeline]) async throws -> SQLiteStore {
+        try FileSafety.prepareStoreFile(path)
+        var configuration = Configuration()
+        configuration.label = "casetrack"
+        configuration.busyMode = .timeout(10)
+        configuration.maximumReaderCount = 4
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try Schema.migrator.migrate(pool)
+        let lastSeq = try await pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM events") ?? 0
+        }
+        let store = SQLiteStore(path: path, pool: pool, lastSeq: lastSeq, pipelines: pipelines)
+        try await store.refreshDeadlines(pipelines)
+        store.startWriter()
+        return store
+    }
+
+    private init(path: String, pool: DatabasePool, lastSeq: Int64, pipelines: [String: Pipeline]) {
+        self.path = path
+        self.pool = pool
+        self.shared = Mutex(Shared(lastSeq: lastSeq, heartbeat: .now, pipelines: pipelines))
+        self.writer = Writer(nextSeq: lastSeq + 1)
+    }
+
+    public var lastSeq: Int64 { shared.withLock { $0.lastSeq } }
+    public var writerHeartbeat: ContinuousClock.Instant { shared.withLock { $0.heartbeat } }
+
+    public func setPipelines(_ pipelines: [String: Pipeline]) async throws {
+        try await refreshDeadlines(pipelines)
+        shared.withLock { $0.pipelines = pipelines }
+    }
+
+    public func apply(_ mutation: Mutation, context: MutationContext) async throws -> MutationResult {
+        try await withCheckedThrowingContinuation { continuation in
+            let accepted = queue.enqueue(
+                WriteQueue.Pending(mutation: mutation, context: context, continuation: continuation))
+            if !accepted { continuation.resume(throwing: StoreError.closed) }
+        }
+    }
+
+    public func ping() async throws {
+        try await pool.writeWithoutTransaction { db in try db.execute(sql: "SELECT 1") }
+    }
+
+    public func commits() -> AsyncStream<Int64> {
+        let (stream, continuation) = AsyncStream<Int64>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let id = shared.withLock { shared in
+            let id = shared.nextSubscriber
+            shared.nextSubscriber += 1
+            shared.subscribers[id] = continuation
+            return id
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.shared.withLock { $0.subscribers.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    public func close() async {
+        queue.close()
+        let task = writerTask.withLock { $0 }
+        await task?.value
+        let subscribers = shared.withLock { shared in
+            defer { shared.subscribers = [:] }
+            return Array(shared.subscribers.values)
+        }
+        for subscriber in subscribers { subscriber.finish() }
+        try? pool.close()
+    }
+
+    // MARK: - Writer
+
+    private func startWriter() {
+        let task = Task.detached { [self] in
+            while let batch = await queue.next(max: Self.maxBatch) {
+                await commit(batch)
+            }
+        }
+        writerTask.withLock { $0 = task }
+    }
+
+    private func commit(_ batch: [WriteQueue.Pending]) async {
+        let ledger = Ledger(pipelines: shared.withLock { $0.pipelines })
+        let writer = self.writer
+        let jobs = batch.map { ($0.mutation, $0.context) }
+        let outcome: Result<[Result<MutationResult, any Error>], any Error>
+        do {
+            outcome = .success(
+                try await pool.writeWithoutTransaction { db in
+                    try writer.apply(jobs, ledger: ledger, db: db)
+                })
+        } catch {
+            outcome = .failure(error)
+            try? await pool.writeWithoutTransaction { db in try writer.reset(db: db) }
+        }
+        let lastSeq = writer.committedSeq
+        let subscribers = shared.withLock { shared in
+            shared.heartbeat = .now
+            let advanced = lastSeq > shared.lastSeq
+            shared.lastSeq = lastSeq
+            return advanced ? Array(shared.subscribers.values) : []
+        }
+        for subscriber in subscribers { subscriber.yield(lastSeq) }
+        switch outcome {
+        case .success(let results):
+            for (pending, result) in zip(batch, results) { pending.continuation.resume(with: result) }
+        case .failure(let error):
+            let failure = StoreError.unavailable(Self.describe(error))
+            for pending in batch { pending.continuation.resume(throwing: failure) }
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError {
+            return error.message.map { "\($0) (SQLite \(error.resultCode))" } ?? "SQLite \(error.resultCode)"
+        }
+        return String(describing: error)
+    }
+
+    /// Stores each case's SLA deadline, recomputed when the SLAs change.
+    private func refreshDeadlines(_ pipelines: [String: Pipeline]) async throws {
+        let fingerprint = pipelines.values.sorted { $0.name < $1.name }.map { pipeline in
+            pipeline.name + ":" + pipeline.states.map { "\($0.name)=\($0.slaDays ?? 0)" }.joined(separator: ",")
+        }.joined(separator: ";")
+        try await pool.write { db in
+            let stored = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'sla'")
+            guard stored != fingerprint else { return }
+            for pipeline in pipelines.values {
+                for state in pipeline.states {
+                    try db.execute(
+                        sql: """
+                            UPDATE cases SET deadline = CASE WHEN ?1 IS NULL THEN NULL ELSE entered_at + ?1 * 86400000 END
+                            WHERE state = ?2 AND cohort IN (SELECT id FROM cohorts WHERE pipeline = ?3)
+                            """, arguments: [state.slaDays, state.name, pipeline.name])
+                }
+            }
+            try db.execute(
+                sql: "INSERT INTO meta(key, value) VALUES ('sla', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                arguments: [fingerprint])
+        }
+    }
+
+    // MARK: - Reads
+
+    public func totals() async throws -> StoreTotals {
+        try await pool.read { db in
+            let cohorts = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cohorts") ?? 0
+            let cases = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(cases), 0) FROM counts") ?? 0
+            let lastSeq = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM events") ?? 0
+            return StoreTotals(cohorts: cohorts, cases: cases, events: lastSeq, lastSeq: lastSeq)
+        }
+    }
+
+    public func cohorts() async throws -> [CohortCounts] {
+        try await pool.read { db in
+            let cohorts = try Row.fetchAll(db, sql: "SELECT * FROM cohorts ORDER BY id").map(Rows.cohort)
+            var counts: [String: [StateCount]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM counts") {
+                counts[row["cohort"], default: []].append(Rows.stateCount(row))
+            }
+            return cohorts.map { CohortCounts(cohort: $0, counts: counts[$0.id] ?? []) }
+        }
+    }
+
+    public func cohort(id: String) async throws -> CohortCounts? {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM cohorts WHERE id = ?"), arguments: [id])
+            else { return nil }
+            let counts = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM counts WHERE cohort = ?"), arguments: [id])
+                .map(Rows.stateCount)
+            return CohortCounts(cohort: Rows.cohort(row), counts: counts)
+        }
+    }
+
+    public func caseRecord(id: String) async throws -> Case? {
+        try await pool.read { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM cases WHERE id = ?"), arguments: [id]).map(Rows.caseRecord)
+        }
+    }
+
+    public func history(caseId: String) async throws -> [Event] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM events WHERE case_id = ? ORDER BY seq"), arguments: [caseId]
+            ).map(Rows.event)
+        }
+    }
+
+    public func cases(_ query: CaseQuery) async throws -> [Case] {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let cohort = query.cohort {
+            conditions.append("cohort = ?")
+            _ = arguments.append(contentsOf: [cohort])
+        }
+        if let state = query.state {
+            conditions.append("state = ?")
+            _ = arguments.append(contentsOf: [state])
+        }
+        if let overdueAt = query.overdueAt {
+            conditions.append("deadline IS NOT NULL AND deadline < ?")
+            _ = arguments.append(contentsOf: [overdueAt.millisecondsSinceEpoch])
+        }
+        if let after = query.after {
+            conditions.append("id > ?")
+            _ = arguments.append(contentsOf: [after])
+        }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let sql = "SELECT * FROM cases \(whereClause) ORDER BY id LIMIT \(max(0, query.limit))"
+        let finalArguments = arguments
+        return try await pool.read { db in
+            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: finalArguments).map(Rows.caseRecord)
+        }
+    }
+
+    public func events(_ query: EventQuery) async throws -> [Event] {
+        try await pool.read { db in
+            if let cohort = query.cohort {
+                return try Row.fetchAll(
+                    db.cachedStatement(sql: "SELECT * FROM events WHERE cohort = ? AND seq > ? ORDER BY seq LIMIT ?"),
+                    arguments: [cohort, query.afterSeq, query.limit]
+                ).map(Rows.event)
+            }
+            return try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?"),
+                arguments: [query.afterSeq, query.limit]
+            ).map(Rows.event)
+        }
+    }
+
+    // MARK: - Backup
+
+    public func backup(to destination: String) async throws -> Int64 {
+        let temporary = destination + ".partial-\(getpid())"
+        do {
+            try FileSafety.createPrivateFile(temporary)
+            let target = try DatabaseQueue(path: temporary)
+            try pool.backup(to: target)
+            try target.close()
+            try FileSafety.syncFile(temporary)
+            guard rename(temporary, destination) == 0 else {
+                throw StoreError.backupFailed(path: destination, reason: String(cString: strerror(errno)))
+            }
+            var info = stat()
+            guard stat(destination, &info) == 0 else {
+                throw StoreError.backupFailed(path: destination, reason: String(cString: strerror(errno)))
+            }
+            return Int64(info.st_size)
+        } catch let error as StoreError {
+            unlink(temporary)
+            throw error
+        } catch {
+            unlink(temporary)
+            throw StoreError.backupFailed(path: destination, reason: Self.describe(error))
+        }
+    }
+}

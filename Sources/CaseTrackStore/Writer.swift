@@ -1,0 +1,210 @@
+import CaseTrackCore
+import Foundation
+import GRDB
+import Synchronization
+
+/// The single writer's state and the execution of ledger effects in SQL.
+///
+/// Everything but `committedSeq` is touched only inside the pool's
+/// serialized write accesses, which is why it can be `@unchecked Sendable`.
+final class Writer: @unchecked Sendable {
+    private var nextSeq: Int64
+    private var cohortCache: [String: Cohort] = [:]
+    private let committed: Atomic<Int64>
+    private let encoder = JSONEncoder()
+    private let decoder = JSONDecoder()
+
+    init(nextSeq: Int64) {
+        self.nextSeq = nextSeq
+        self.committed = Atomic(nextSeq - 1)
+    }
+
+    var committedSeq: Int64 { committed.load(ordering: .acquiring) }
+
+    /// Applies each mutation in its own savepoint of one transaction and
+    /// commits; returns each mutation's answer. Throws when the transaction
+    /// as a whole could not commit: then nothing was applied.
+    func apply(
+        _ jobs: [(Mutation, MutationContext)], ledger: Ledger, db: Database
+    ) throws -> [Result<MutationResult, any Error>] {
+        var results: [Result<MutationResult, any Error>] = []
+        results.reserveCapacity(jobs.count)
+        let startSeq = nextSeq
+        do {
+            try db.inTransaction(.immediate) {
+                for (mutation, context) in jobs {
+                    results.append(applyOne(mutation, context: context, ledger: ledger, db: db))
+                }
+                return .commit
+            }
+        } catch {
+            nextSeq = startSeq
+            cohortCache = [:]
+            throw error
+        }
+        committed.store(nextSeq - 1, ordering: .releasing)
+        return results
+    }
+
+    private func applyOne(
+        _ mutation: Mutation, context: MutationContext, ledger: Ledger, db: Database
+    ) -> Result<MutationResult, any Error> {
+        let seqBefore = nextSeq
+        do {
+            if let requestId = context.requestId,
+                let stored = try Data.fetchOne(
+                    db.cachedStatement(sql: "SELECT result FROM requests WHERE id = ?"), arguments: [requestId])
+            {
+                return .success(try decoder.decode(MutationResult.self, from: stored))
+            }
+            var answer: MutationResult?
+            var created: Cohort?
+            try db.inSavepoint {
+                let plan = try ledger.plan(mutation, context: context, reader: TransactionReader(db: db, writer: self))
+                let events = try execute(plan.effects, ledger: ledger, db: db, created: &created)
+                let result = plan.result(appended: events)
+                if let requestId = context.requestId {
+                    try db.cachedStatement(sql: "INSERT INTO requests(id, result) VALUES (?, ?)")
+                        .execute(arguments: [requestId, try encoder.encode(result)])
+                }
+                answer = result
+                return .commit
+            }
+            if let created { cohortCache[created.id] = created }
+            return .success(answer!)
+        } catch {
+            nextSeq = seqBefore
+            return .failure(error)
+        }
+    }
+
+    /// Re-reads the writer's state after a failed transaction.
+    func reset(db: Database) throws {
+        nextSeq = (try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM events") ?? 0) + 1
+        cohortCache = [:]
+        committed.store(nextSeq - 1, ordering: .releasing)
+    }
+
+    func cohort(_ id: String, db: Database) throws -> Cohort? {
+        if let cohort = cohortCache[id] { return cohort }
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM cohorts WHERE id = ?"), arguments: [id])
+        else { return nil }
+        let cohort = Rows.cohort(row)
+        cohortCache[id] = cohort
+        return cohort
+    }
+
+    private struct CountKey: Hashable {
+        var cohort: String
+        var state: String
+    }
+
+    private struct CountDelta {
+        var cases = 0
+        var casePersons = 0
+        var unregistered = 0
+    }
+
+    private func execute(
+        _ effects: [LedgerEffect], ledger: Ledger, db: Database, created: inout Cohort?
+    ) throws -> [Event] {
+        var deltas: [CountKey: CountDelta] = [:]
+        var events: [Event] = []
+        func deadline(_ record: Case) throws -> Int64? {
+            guard let cohort = try created?.id == record.cohort ? created : cohort(record.cohort, db: db),
+                let pipeline = ledger.pipelines[cohort.pipeline]
+            else { return nil }
+            return record.deadline(in: pipeline)?.millisecondsSinceEpoch
+        }
+        for effect in effects {
+            switch effect {
+            case .createCohort(let cohort):
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO cohorts(id, pipeline, pipeline_version, title, attributes, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?)
+                        """
+                ).execute(arguments: [
+                    cohort.id, cohort.pipeline, cohort.pipelineVersion, cohort.title, Rows.encode(cohort.attributes),
+                    cohort.createdAt.millisecondsSinceEpoch,
+                ])
+                created = cohort
+            case .addCase(let record):
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO cases(id, cohort, persons, state, entered_at, deadline, pipeline_version, attributes, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """
+                ).execute(arguments: [
+                    record.id, record.cohort, record.persons, record.state, record.enteredAt.millisecondsSinceEpoch,
+                    try deadline(record), record.pipelineVersion, Rows.encode(record.attributes),
+                    record.createdAt.millisecondsSinceEpoch,
+                ])
+                deltas[CountKey(cohort: record.cohort, state: record.state), default: CountDelta()].cases += 1
+                deltas[CountKey(cohort: record.cohort, state: record.state), default: CountDelta()].casePersons +=
+                    record.persons
+            case .moveCase(let record, let from):
+                try db.cachedStatement(
+                    sql: "UPDATE cases SET state = ?, entered_at = ?, deadline = ?, pipeline_version = ? WHERE id = ?"
+                ).execute(arguments: [
+                    record.state, record.enteredAt.millisecondsSinceEpoch, try deadline(record), record.pipelineVersion,
+                    record.id,
+                ])
+                guard db.changesCount == 1 else { throw StoreError.unavailable("case \(record.id) vanished") }
+                deltas[CountKey(cohort: record.cohort, state: from), default: CountDelta()].cases -= 1
+                deltas[CountKey(cohort: record.cohort, state: from), default: CountDelta()].casePersons -= record.persons
+                deltas[CountKey(cohort: record.cohort, state: record.state), default: CountDelta()].cases += 1
+                deltas[CountKey(cohort: record.cohort, state: record.state), default: CountDelta()].casePersons +=
+                    record.persons
+            case .adjustPool(let cohort, let state, let delta):
+                deltas[CountKey(cohort: cohort, state: state), default: CountDelta()].unregistered += delta
+            case .appendEvent(var event):
+                event.seq = nextSeq
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO events(seq, time, actor, kind, cohort, case_id, event, from_state, to_state, persons, note, request_id)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """
+                ).execute(arguments: [
+                    event.seq, event.time.millisecondsSinceEpoch, event.actor, event.kind.rawValue, event.cohort,
+                    event.caseId, event.event, event.from, event.to, event.persons, event.note, event.requestId,
+                ])
+                nextSeq += 1
+                events.append(event)
+            }
+        }
+        let upsert = try db.cachedStatement(
+            sql: """
+                INSERT INTO counts(cohort, state, cases, case_persons, unregistered) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(cohort, state) DO UPDATE SET
+                    cases = cases + excluded.cases,
+                    case_persons = case_persons + excluded.case_persons,
+                    unregistered = unregistered + excluded.unregistered
+                """)
+        for (key, delta) in deltas where delta.cases != 0 || delta.casePersons != 0 || delta.unregistered != 0 {
+            try upsert.execute(arguments: [key.cohort, key.state, delta.cases, delta.casePersons, delta.unregistered])
+        }
+        return events
+    }
+}
+
+/// The ledger's view of the store from inside the write transaction.
+struct TransactionReader: LedgerReader {
+    let db: Database
+    let writer: Writer
+
+    func cohort(_ id: String) throws -> Cohort? { try writer.cohort(id, db: db) }
+
+    func caseRecord(_ id: String) throws -> Case? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM cases WHERE id = ?"), arguments: [id])
+            .map(Rows.caseRecord)
+    }
+
+    func unregistered(cohort: String, state: String) throws -> Int {
+        try Int.fetchOne(
+            db.cachedStatement(sql: "SELECT unregistered FROM counts WHERE cohort = ? AND state = ?"),
+            arguments: [cohort, state]) ?? 0
+    }
+}

@@ -47,6 +47,7 @@ let package = Package(
                 "CaseTrackCore", "CaseTrackStore", "Varlink", "Systemd",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
@@ -75,7 +76,9 @@ let package = Package(
             ],
             path: "Benchmarks/LoadGenerator",
             swiftSettings: strict),
-        .testTarget(name: "CaseTrackCoreTests", dependencies: ["CaseTrackCore"]),
+        .testTarget(
+            name: "CaseTrackCoreTests",
+            dependencies: ["CaseTrackCore", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "CaseTrackStoreTests", dependencies: ["CaseTrackStore", "CaseTrackCore"]),
         .testTarget(name: "VarlinkTests", dependencies: ["Varlink"]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"], exclude: ["start-journald.sh"]),

@@ -72,9 +72,12 @@ final class Writer: @unchecked Sendable {
             }
             if let created { cohortCache[created.id] = created }
             return .success(answer!)
-        } catch {
+        } catch let error as TrackerError {
             nextSeq = seqBefore
             return .failure(error)
+        } catch {
+            nextSeq = seqBefore
+            return .failure(StoreError.unavailable(SQLiteStore.describe(error)))
         }
     }
 
@@ -175,16 +178,20 @@ final class Writer: @unchecked Sendable {
                 events.append(event)
             }
         }
-        let upsert = try db.cachedStatement(
+        // UPDATE first: an INSERT … ON CONFLICT checks CHECK constraints on the
+        // row it would insert, so a negative delta cannot go through it.
+        let update = try db.cachedStatement(
             sql: """
-                INSERT INTO counts(cohort, state, cases, case_persons, unregistered) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT(cohort, state) DO UPDATE SET
-                    cases = cases + excluded.cases,
-                    case_persons = case_persons + excluded.case_persons,
-                    unregistered = unregistered + excluded.unregistered
+                UPDATE counts SET cases = cases + ?, case_persons = case_persons + ?, unregistered = unregistered + ?
+                WHERE cohort = ? AND state = ?
                 """)
+        let insert = try db.cachedStatement(
+            sql: "INSERT INTO counts(cohort, state, cases, case_persons, unregistered) VALUES (?, ?, ?, ?, ?)")
         for (key, delta) in deltas where delta.cases != 0 || delta.casePersons != 0 || delta.unregistered != 0 {
-            try upsert.execute(arguments: [key.cohort, key.state, delta.cases, delta.casePersons, delta.unregistered])
+            try update.execute(arguments: [delta.cases, delta.casePersons, delta.unregistered, key.cohort, key.state])
+            if db.changesCount == 0 {
+                try insert.execute(arguments: [key.cohort, key.state, delta.cases, delta.casePersons, delta.unregistered])
+            }
         }
         return events
     }

@@ -1,0 +1,67 @@
+# casetrack: `make run` and `make test` set up everything they need on a
+# Debian 12 machine with Swift (installing missing Debian and Python
+# packages, starting systemd-journald), then build and run or test.
+
+SWIFT        ?= swift
+DEB_PACKAGES := libsystemd-dev libsqlite3-dev pkg-config systemd python3 python3-pip procps util-linux
+PYTHON       ?= python3
+RUN_DIR      ?= $(CURDIR)/.run
+BENCH_ARGS   ?=
+
+ifeq ($(shell id -u),0)
+RUN_SOCKET   ?= /run/casetrack/io.casetrack.Tracker
+else
+RUN_SOCKET   ?= $(RUN_DIR)/io.casetrack.Tracker
+endif
+
+.PHONY: all deps debs python-deps journald build build-release run test bench clean
+
+all: build
+
+## deps: install the Debian packages and Python modules the build and tests need.
+deps: debs python-deps
+
+debs:
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi; \
+	  $$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y $$missing; \
+	fi
+
+python-deps:
+	@$(PYTHON) -c "import varlink" 2>/dev/null || \
+	  $(PYTHON) -m pip install --quiet --disable-pip-version-check "varlink>=31" || \
+	  $(PYTHON) -m pip install --quiet --disable-pip-version-check --break-system-packages "varlink>=31"
+
+## journald: start systemd-journald when no journal runs (root; for the journal tests).
+journald: debs
+	@sh Tests/SystemdTests/start-journald.sh
+
+build: debs
+	$(SWIFT) build
+
+build-release: debs
+	$(SWIFT) build -c release
+
+## run: the daemon in the foreground on the sample config, store under .run/.
+run: build
+	@mkdir -p $(RUN_DIR) $$(dirname $(RUN_SOCKET))
+	@echo "casetrackd on $(RUN_SOCKET); in another shell: export CASETRACK_SOCKET=$(RUN_SOCKET) PATH=$(CURDIR)/.build/debug:\$$PATH"
+	exec $(CURDIR)/.build/debug/casetrackd --config $(CURDIR)/Config/casetrackd.yaml \
+	  --socket $(RUN_SOCKET) --state-dir $(RUN_DIR)/state --log-target stderr
+
+## test: every test — unit, store, Varlink, journal, integration against the real binaries.
+test: deps journald
+	$(SWIFT) build --build-tests
+	CASETRACK_BIN_DIR=$(CURDIR)/.build/debug $(SWIFT) test --skip-build
+
+## bench: release build, a daemon on a temporary store, the load generator against it.
+bench: build-release
+	@sh Benchmarks/run.sh $(CURDIR)/.build/release $(BENCH_ARGS)
+
+clean:
+	rm -rf .build $(RUN_DIR)

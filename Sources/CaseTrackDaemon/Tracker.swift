@@ -1,0 +1,150 @@
+public import CaseTrackCore
+public import CaseTrackStore
+import Foundation
+public import Logging
+import Synchronization
+
+/// The tracker service: authorisation, validation and the answers to every
+/// method, over a store. It knows nothing of sockets; the Varlink
+/// interface calls it.
+public final class Tracker: Sendable {
+    public static let version = "0.1.0"
+
+    public let store: any Store
+    public let startedAt: Timestamp
+    let logger: Logger
+    let identities = IdentityCache()
+    private let settings: Mutex<Settings>
+    private let clock: @Sendable () -> Timestamp
+    /// Which pipeline each cohort runs under; a cohort never changes pipeline.
+    private let cohortPipelines = Mutex<[String: String]>([:])
+
+    struct Settings {
+        var configuration: DaemonConfiguration
+        var pipelines: [String: Pipeline]
+        var policy: AccessPolicy
+    }
+
+    public init(
+        store: any Store, configuration: DaemonConfiguration, pipelines: [String: Pipeline], logger: Logger,
+        clock: @escaping @Sendable () -> Timestamp = Tracker.systemTime
+    ) {
+        self.store = store
+        self.logger = logger
+        self.clock = clock
+        self.startedAt = clock()
+        self.settings = Mutex(
+            Settings(configuration: configuration, pipelines: pipelines, policy: AccessPolicy(configuration.access)))
+    }
+
+    @Sendable public static func systemTime() -> Timestamp {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Timestamp(millisecondsSinceEpoch: Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000)
+    }
+
+    public var now: Timestamp { clock() }
+    public var configuration: DaemonConfiguration { settings.withLock { $0.configuration } }
+    public var pipelines: [String: Pipeline] { settings.withLock { $0.pipelines } }
+    var limits: DaemonConfiguration.Limits { settings.withLock { $0.configuration.limits } }
+
+    public func identity(uid: UInt32, gid: UInt32) -> Identity { identities.identity(uid: uid, gid: gid) }
+
+    public func role(of identity: Identity) -> Role { settings.withLock { $0.policy.role(of: identity) } }
+
+    /// Puts a new configuration and pipeline set in force; the store checks
+    /// mutations against the new pipelines from its next batch.
+    public func apply(configuration: DaemonConfiguration, pipelines: [String: Pipeline]) async throws {
+        try await store.setPipelines(pipelines)
+        settings.withLock {
+            $0 = Settings(configuration: configuration, pipelines: pipelines, policy: AccessPolicy(configuration.access))
+        }
+        identities.clear()
+    }
+
+    /// Applies a mutation for `actor` and logs it to the journal.
+    public func mutate(_ mutation: Mutation, actor: Identity, requestId: String?) async throws -> MutationResult {
+        if let requestId {
+            guard !requestId.isEmpty, Identifier.isValidText(requestId, maxLength: Identifier.maxRequestIDLength) else {
+                throw TrackerError.invalidArgument(
+                    parameter: "requestId", reason: "1 to \(Identifier.maxRequestIDLength) bytes of printable text")
+            }
+        }
+        let context = MutationContext(actor: actor.name, requestId: requestId, time: now)
+        let result = try await store.apply(mutation, context: context)
+        log(result, actor: actor)
+        return result
+    }
+
+    private func log(_ result: MutationResult, actor: Identity) {
+        switch result {
+        case .cohort(let cohort):
+            logger.notice(
+                "Cohort \(cohort.id) created under pipeline \(cohort.pipeline)",
+                metadata: [
+                    "MESSAGE_ID": "\(MessageID.cohortCreated.rawValue)", "COHORT": "\(cohort.id)",
+                    "ACTOR": "\(actor.name)",
+                ])
+        case .event(let event):
+            let id = event.kind == .intake ? MessageID.intake : MessageID.move
+            logger.info(
+                event.kind == .intake
+                    ? "\(event.persons) persons taken into \(event.cohort) at \(event.to ?? "?")"
+                    : "\(event.persons) persons moved in \(event.cohort) from \(event.from ?? "?") to \(event.to ?? "?")",
+                metadata: eventMetadata(event, id: id))
+        case .addedCase(let record):
+            logger.info(
+                "Case \(record.id) added to \(record.cohort) in \(record.state)",
+                metadata: [
+                    "MESSAGE_ID": "\(MessageID.caseAdded.rawValue)", "COHORT": "\(record.cohort)",
+                    "CASE_ID": "\(record.id)", "TO_STATE": "\(record.state)", "PERSONS": "\(record.persons)",
+                    "ACTOR": "\(actor.name)",
+                ])
+        case .imported(let count):
+            logger.notice(
+                "\(count) cases imported", metadata: ["MESSAGE_ID": "\(MessageID.importCases.rawValue)", "CASES": "\(count)", "ACTOR": "\(actor.name)"])
+        case .transitioned(_, let event):
+            logger.info(
+                "Case \(event.caseId ?? "?") moved from \(event.from ?? "?") to \(event.to ?? "?")",
+                metadata: eventMetadata(event, id: .transition))
+        }
+    }
+
+    private func eventMetadata(_ event: Event, id: MessageID) -> Logger.Metadata {
+        var metadata: Logger.Metadata = [
+            "MESSAGE_ID": "\(id.rawValue)", "COHORT": "\(event.cohort)", "SEQ": "\(event.seq)",
+            "PERSONS": "\(event.persons)", "ACTOR": "\(event.actor)",
+        ]
+        if let caseId = event.caseId { metadata["CASE_ID"] = "\(caseId)" }
+        if let from = event.from { metadata["FROM_STATE"] = "\(from)" }
+        if let to = event.to { metadata["TO_STATE"] = "\(to)" }
+        if let name = event.event { metadata["EVENT"] = "\(name)" }
+        return metadata
+    }
+
+    /// The pipeline a cohort runs under.
+    public func pipeline(ofCohort cohort: String) async throws -> Pipeline? {
+        if let name = cohortPipelines.withLock({ $0[cohort] }) { return pipelines[name] }
+        guard let summary = try await store.cohort(id: cohort) else { return nil }
+        cohortPipelines.withLock { $0[cohort] = summary.cohort.pipeline }
+        return pipelines[summary.cohort.pipeline]
+    }
+
+    /// The figures of one cohort, or of all, from the materialised counts.
+    public func digest(cohort: String?) async throws -> Digest {
+        let pipelines = self.pipelines
+        let summaries: [CohortCounts]
+        if let cohort {
+            guard let summary = try await store.cohort(id: cohort) else { throw TrackerError.noSuchCohort(id: cohort) }
+            summaries = [summary]
+        } else {
+            summaries = try await store.cohorts()
+        }
+        let cohorts = summaries.compactMap { summary in
+            pipelines[summary.cohort.pipeline].map {
+                CohortDigest(cohort: summary.cohort, pipeline: $0, counts: summary.counts)
+            }
+        }
+        return Digest(generatedAt: now, cohorts: cohorts)
+    }
+}

@@ -1,0 +1,280 @@
+import CaseTrackCore
+import CaseTrackStore
+import Foundation
+import Logging
+import Varlink
+
+/// `io.casetrack.Tracker` over Varlink: checks the caller's role against
+/// ``TrackerMethod``'s table, decodes parameters, calls the ``Tracker`` and
+/// turns its refusals into the interface's typed errors.
+struct TrackerInterface: VarlinkInterface {
+    static let interfaceName = "io.casetrack.Tracker"
+
+    let tracker: Tracker
+    /// Re-reads configuration and pipelines (the daemon's reload).
+    let reload: @Sendable () async throws -> Void
+
+    var name: String { Self.interfaceName }
+    var interfaceDescription: String { TrackerInterfaceDescription.text }
+
+    func handle(_ call: VarlinkCall, peer: VarlinkPeer, replies: VarlinkReplyWriter) async throws {
+        let methodName = call.method.dropFirst(Self.interfaceName.count + 1)
+        guard call.method.hasPrefix(Self.interfaceName + "."), let method = TrackerMethod(rawValue: String(methodName))
+        else { throw VarlinkError.methodNotFound(call.method) }
+        let identity = tracker.identity(uid: peer.uid, gid: peer.gid)
+        let role = tracker.role(of: identity)
+        guard role >= method.requiredRole else {
+            tracker.logger.warning(
+                "Permission denied: \(identity.name) (role \(role)) called \(method.rawValue), which needs \(method.requiredRole)",
+                metadata: [
+                    "MESSAGE_ID": "\(MessageID.permissionDenied.rawValue)", "METHOD": "\(method.rawValue)",
+                    "ACTOR": "\(identity.name)", "PEER_UID": "\(peer.uid)", "PEER_PID": "\(peer.pid)",
+                ])
+            throw Self.error(
+                "PermissionDenied",
+                ["method": .string(method.rawValue), "required": .string(method.requiredRole.description), "actor": .string(identity.name)])
+        }
+        do {
+            try await dispatch(method, call: call, identity: identity, replies: replies)
+        } catch let error as TrackerError {
+            throw Self.error(error)
+        } catch let error as StoreError {
+            tracker.logger.error(
+                "Store error: \(error)", metadata: ["MESSAGE_ID": "\(MessageID.storeError.rawValue)", "METHOD": "\(method.rawValue)"])
+            throw Self.error("StoreUnavailable", ["reason": .string(error.description)])
+        } catch let error as ConfigurationError {
+            throw Self.error("InvalidArgument", ["parameter": .string("configuration"), "reason": .string(error.description)])
+        }
+    }
+
+    private func dispatch(
+        _ method: TrackerMethod, call: VarlinkCall, identity: Identity, replies: VarlinkReplyWriter
+    ) async throws {
+        let tracker = self.tracker
+        let store = tracker.store
+        switch method {
+        case .getStatus:
+            let totals = try await store.totals()
+            try await replies.send(
+                Wire.Status(
+                    version: Tracker.version, startedAt: tracker.startedAt, cohorts: totals.cohorts, cases: totals.cases,
+                    events: totals.events, lastSeq: totals.lastSeq, store: store.location))
+
+        case .listPipelines:
+            try await replies.send(Wire.PipelinesOut(pipelines: tracker.pipelines.values.sorted { $0.name < $1.name }))
+
+        case .describePipeline:
+            let input = try call.decodeParameters(Wire.Name.self)
+            guard let pipeline = tracker.pipelines[input.name] else { throw TrackerError.noSuchPipeline(name: input.name) }
+            try await replies.send(Wire.PipelineOut(pipeline: pipeline))
+
+        case .listCohorts:
+            let pipelines = tracker.pipelines
+            let cohorts = try await store.cohorts().map {
+                Wire.CohortOut($0, pipeline: pipelines[$0.cohort.pipeline], withCounts: false)
+            }
+            try await replies.send(Wire.CohortsOut(cohorts: cohorts))
+
+        case .describeCohort:
+            let input = try call.decodeParameters(Wire.ID.self)
+            guard let summary = try await store.cohort(id: input.id) else { throw TrackerError.noSuchCohort(id: input.id) }
+            try await replies.send(
+                Wire.OneCohortOut(
+                    cohort: Wire.CohortOut(summary, pipeline: tracker.pipelines[summary.cohort.pipeline], withCounts: true)))
+
+        case .getCase:
+            let input = try call.decodeParameters(Wire.ID.self)
+            guard let record = try await store.caseRecord(id: input.id) else { throw TrackerError.noSuchCase(id: input.id) }
+            let history = try await store.history(caseId: input.id)
+            try await replies.send(Wire.CaseHistoryOut(case: try await caseOut(record), history: history))
+
+        case .listCases:
+            let input = try call.decodeParameters(Wire.ListCasesIn.self)
+            let maxLimit = tracker.limits.maxListLimit
+            let limit = input.limit ?? 100
+            guard limit >= 1, limit <= maxLimit else {
+                throw TrackerError.invalidArgument(parameter: "limit", reason: "must be between 1 and \(maxLimit)")
+            }
+            let cases = try await store.cases(
+                CaseQuery(
+                    cohort: input.cohort, state: input.state, overdueAt: input.overdue == true ? tracker.now : nil,
+                    after: input.after, limit: limit + 1))
+            let page = cases.prefix(limit)
+            var out: [Wire.CaseOut] = []
+            for record in page { out.append(try await caseOut(record)) }
+            try await replies.send(Wire.CasesOut(cases: out, next: cases.count > limit ? page.last?.id : nil))
+
+        case .history:
+            let input = try call.decodeParameters(Wire.HistoryIn.self)
+            let maxLimit = tracker.limits.maxListLimit
+            let limit = input.limit ?? 100
+            guard limit >= 1, limit <= maxLimit else {
+                throw TrackerError.invalidArgument(parameter: "limit", reason: "must be between 1 and \(maxLimit)")
+            }
+            let events = try await store.events(
+                EventQuery(cohort: input.cohort, afterSeq: max(0, input.afterSeq ?? 0), limit: limit))
+            try await replies.send(Wire.EventsOut(events: events))
+
+        case .watch:
+            guard call.more else { throw VarlinkError.expectedMore }
+            let input = try call.decodeParameters(Wire.WatchIn.self)
+            if let cohort = input.cohort, try await store.cohort(id: cohort) == nil {
+                throw TrackerError.noSuchCohort(id: cohort)
+            }
+            try await watch(cohort: input.cohort, afterSeq: input.afterSeq, replies: replies)
+
+        case .digest:
+            let input = try call.decodeParameters(Wire.OptionalCohort.self)
+            struct DigestOut: Encodable, Sendable { var digest: Digest }
+            try await replies.send(DigestOut(digest: try await tracker.digest(cohort: input.cohort)))
+
+        case .verify:
+            let problems = try await store.verify()
+            try await replies.send(Wire.VerifyOut(ok: problems.isEmpty, problems: problems))
+
+        case .intake:
+            let input = try call.decodeParameters(Wire.IntakeIn.self)
+            let result = try await tracker.mutate(
+                .intake(cohort: input.cohort, state: input.state, persons: input.persons, note: input.note),
+                actor: identity, requestId: input.requestId)
+            try await replies.send(Wire.EventOut(event: try result.event()))
+
+        case .move:
+            let input = try call.decodeParameters(Wire.MoveIn.self)
+            let result = try await tracker.mutate(
+                .move(
+                    cohort: input.cohort, from: input.from, to: input.to, event: input.event, persons: input.persons,
+                    note: input.note),
+                actor: identity, requestId: input.requestId)
+            try await replies.send(Wire.EventOut(event: try result.event()))
+
+        case .addCase:
+            let input = try call.decodeParameters(Wire.AddCaseIn.self)
+            let result = try await tracker.mutate(
+                .addCase(
+                    cohort: input.cohort,
+                    NewCase(
+                        id: input.id, persons: input.persons, state: input.state, attributes: input.attributes ?? [:],
+                        fromUnregistered: input.fromUnregistered ?? false)),
+                actor: identity, requestId: input.requestId)
+            guard case .addedCase(let record) = result else { throw Self.mismatch(result) }
+            try await replies.send(Wire.OneCaseOut(case: try await caseOut(record)))
+
+        case .importCases:
+            let input = try call.decodeParameters(Wire.ImportCasesIn.self)
+            let maxBatch = tracker.limits.maxImportBatch
+            guard input.cases.count <= maxBatch else {
+                throw TrackerError.invalidArgument(
+                    parameter: "cases", reason: "at most \(maxBatch) cases per call (limits.maxImportBatch); send several")
+            }
+            let result = try await tracker.mutate(
+                .importCases(cohort: input.cohort, cases: input.cases.map(\.newCase)), actor: identity,
+                requestId: input.requestId)
+            guard case .imported(let count) = result else { throw Self.mismatch(result) }
+            try await replies.send(Wire.ImportedOut(added: count))
+
+        case .transition:
+            let input = try call.decodeParameters(Wire.TransitionIn.self)
+            let result = try await tracker.mutate(
+                .transition(
+                    caseId: input.caseId, event: input.event, to: input.to, expectedState: input.expectedState,
+                    note: input.note),
+                actor: identity, requestId: input.requestId)
+            guard case .transitioned(let record, let event) = result else { throw Self.mismatch(result) }
+            try await replies.send(Wire.TransitionOut(case: try await caseOut(record), event: event))
+
+        case .createCohort:
+            let input = try call.decodeParameters(Wire.CreateCohortIn.self)
+            let result = try await tracker.mutate(
+                .createCohort(id: input.id, pipeline: input.pipeline, title: input.title, attributes: input.attributes ?? [:]),
+                actor: identity, requestId: input.requestId)
+            guard case .cohort(let cohort) = result else { throw Self.mismatch(result) }
+            try await replies.send(
+                Wire.OneCohortOut(
+                    cohort: Wire.CohortOut(
+                        CohortCounts(cohort: cohort, counts: []), pipeline: tracker.pipelines[cohort.pipeline],
+                        withCounts: true)))
+
+        case .reload:
+            try await reload()
+            try await replies.send(Wire.Empty())
+
+        case .backup:
+            let input = try call.decodeParameters(Wire.BackupIn.self)
+            guard input.path.hasPrefix("/"), !input.path.contains("\0") else {
+                throw TrackerError.invalidArgument(parameter: "path", reason: "must be an absolute path on the daemon's host")
+            }
+            let bytes = try await store.backup(to: input.path)
+            tracker.logger.notice("Store backed up to \(input.path) (\(bytes) bytes) for \(identity.name)")
+            try await replies.send(Wire.BackupOut(path: input.path, bytes: bytes))
+        }
+    }
+
+    private func caseOut(_ record: Case) async throws -> Wire.CaseOut {
+        Wire.CaseOut(record, pipeline: try await tracker.pipeline(ofCohort: record.cohort), now: tracker.now)
+    }
+
+    /// Streams the log: first what follows `afterSeq` (or only what is new),
+    /// then each event as it is committed.
+    private func watch(cohort: String?, afterSeq: Int64?, replies: VarlinkReplyWriter) async throws {
+        let store = tracker.store
+        let commits = store.commits()
+        var cursor = afterSeq ?? store.lastSeq
+        var iterator = commits.makeAsyncIterator()
+        while !Task.isCancelled {
+            let known = store.lastSeq
+            let events = try await store.events(EventQuery(cohort: cohort, afterSeq: cursor, limit: 512))
+            for event in events { try await replies.send(Wire.EventOut(event: event), continues: true) }
+            cursor = max(events.last?.seq ?? cursor, events.count < 512 ? known : cursor)
+            if events.count == 512 { continue }
+            guard await iterator.next() != nil else { return }
+        }
+    }
+
+    static func mismatch(_ result: MutationResult) -> VarlinkError {
+        VarlinkError(name: "org.varlink.service.InvalidParameter", parameters: ["parameter": .string("requestId")])
+    }
+
+    static func error(_ name: String, _ parameters: [String: JSONValue]) -> VarlinkError {
+        VarlinkError(name: "\(interfaceName).\(name)", parameters: parameters)
+    }
+
+    static func error(_ error: TrackerError) -> VarlinkError {
+        switch error {
+        case .noSuchPipeline(let name): Self.error("NoSuchPipeline", ["name": .string(name)])
+        case .noSuchCohort(let id): Self.error("NoSuchCohort", ["id": .string(id)])
+        case .noSuchCase(let id): Self.error("NoSuchCase", ["id": .string(id)])
+        case .noSuchState(let pipeline, let state):
+            Self.error("NoSuchState", ["pipeline": .string(pipeline), "state": .string(state)])
+        case .invalidTransition(let caseId, let state, let event, let to, let allowed):
+            Self.error(
+                "InvalidTransition",
+                [
+                    "caseId": caseId.map(JSONValue.string) ?? .null, "state": .string(state),
+                    "event": event.map(JSONValue.string) ?? .null, "to": to.map(JSONValue.string) ?? .null,
+                    "allowed": .array(allowed.map(JSONValue.string)),
+                ].filter { $0.value != .null })
+        case .insufficientCount(let cohort, let state, let requested, let available):
+            Self.error(
+                "InsufficientCount",
+                [
+                    "cohort": .string(cohort), "state": .string(state), "requested": .int(Int64(requested)),
+                    "available": .int(Int64(available)),
+                ])
+        case .alreadyExists(let kind, let id): Self.error("AlreadyExists", ["kind": .string(kind), "id": .string(id)])
+        case .stateConflict(let caseId, let expected, let actual):
+            Self.error(
+                "StateConflict", ["caseId": .string(caseId), "expected": .string(expected), "actual": .string(actual)])
+        case .invalidArgument(let parameter, let reason):
+            Self.error("InvalidArgument", ["parameter": .string(parameter), "reason": .string(reason)])
+        }
+    }
+}
+
+extension MutationResult {
+    func event() throws -> Event {
+        guard case .event(let event) = self else { throw TrackerInterface.mismatch(self) }
+        return event
+    }
+}
+

@@ -1,0 +1,49 @@
+/// Every method of `io.casetrack.Tracker` and the least role that may call it.
+///
+/// This table is the whole of casetrackd's authorisation: a method is
+/// callable by its role and every role above it.
+public enum TrackerMethod: String, Sendable, CaseIterable {
+    case getStatus = "GetStatus"
+    case listPipelines = "ListPipelines"
+    case describePipeline = "DescribePipeline"
+    case listCohorts = "ListCohorts"
+    case describeCohort = "DescribeCohort"
+    case getCase = "GetCase"
+    case listCases = "ListCases"
+    case history = "History"
+    case watch = "Watch"
+    case digest = "Digest"
+    case verify = "Verify"
+    case intake = "Intake"
+    case move = "Move"
+    case addCase = "AddCase"
+    case importCases = "ImportCases"
+    case transition = "Transition"
+    case createCohort = "CreateCohort"
+    case reload = "Reload"
+    case backup = "Backup"
+
+    public var requiredRole: Role {
+        switch self {
+        case .getStatus: .reader
+        case .listPipelines: .reader
+        case .describePipeline: .reader
+        case .listCohorts: .reader
+        case .describeCohort: .reader
+        case .getCase: .reader
+        case .listCases: .reader
+        case .history: .reader
+        case .watch: .reader
+        case .digest: .reader
+        case .verify: .reader
+        case .intake: .operator
+        case .move: .operator
+        case .addCase: .operator
+        case .importCases: .operator
+        case .transition: .operator
+        case .createCohort: .admin
+        case .reload: .admin
+        case .backup: .admin
+        }
+    }
+}

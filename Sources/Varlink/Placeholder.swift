@@ -1,1 +1,0 @@
-// Temporary: replaced as the module is written.

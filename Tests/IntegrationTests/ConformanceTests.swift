@@ -1,0 +1,25 @@
+import Foundation
+import Testing
+
+@Suite("Off-the-shelf Varlink clients")
+struct ConformanceTests {
+    @Test("the Python varlink package parses our IDL and drives the daemon")
+    func pythonClient() throws {
+        let scratch = try Scratch("python")
+        let daemon = try DaemonProcess(scratch: scratch)
+        try daemon.start()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", Binaries.packageRoot + "/Tests/IntegrationTests/varlink_conformance.py", "unix:" + daemon.socket,
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("ok: Verify"), "\(text)")
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Synchronization
+import Testing
+
+/// Invariants 1 and 6: what was acknowledged survives a crash and a
+/// restart, and the sequence has no gaps.
+@Suite("Durability across restarts and crashes")
+struct DurabilityTests {
+    /// What a client was told: request id → the event's sequence number.
+    final class Acknowledged: Sendable {
+        let entries = Mutex<[String: Int]>([:])
+        func record(_ requestId: String, _ seq: Int) { entries.withLock { $0[requestId] = seq } }
+        var all: [String: Int] { entries.withLock { $0 } }
+    }
+
+    /// Eight clients take persons in, in a loop, until the daemon goes away.
+    func load(socket: String, cohort: String, acknowledged: Acknowledged, stop: Atomic<Bool>) {
+        DispatchQueue.concurrentPerform(iterations: 8) { worker in
+            guard let client = try? RawClient(path: socket) else { return }
+            var round = 0
+            while !stop.load(ordering: .relaxed) {
+                round += 1
+                let requestId = "w\(worker)-r\(round)"
+                guard
+                    let reply = try? client.call(
+                        "io.casetrack.Tracker.Intake",
+                        ["cohort": cohort, "persons": 1 + round % 5, "requestId": requestId])
+                else { return }
+                guard let event = (reply["parameters"] as? [String: Any])?["event"] as? [String: Any],
+                    let seq = event["seq"] as? Int
+                else { return }
+                acknowledged.record(requestId, seq)
+            }
+        }
+    }
+
+    func allEvents(_ client: RawClient) throws -> [[String: Any]] {
+        var events: [[String: Any]] = []
+        var after = 0
+        while true {
+            let reply = try client.call("io.casetrack.Tracker.History", ["afterSeq": after, "limit": 1000])
+            let page = try #require((reply["parameters"] as? [String: Any])?["events"] as? [[String: Any]])
+            events += page
+            guard let last = page.last?["seq"] as? Int, page.count == 1000 else { return events }
+            after = last
+        }
+    }
+
+    func checkSurvivors(socket: String, acknowledged: [String: Int]) throws {
+        let client = try RawClient(path: socket)
+        let events = try allEvents(client)
+        let seqs = events.compactMap { $0["seq"] as? Int }
+        #expect(seqs == Array(1...seqs.count), "sequence numbers have gaps")
+        var byRequest: [String: Int] = [:]
+        for event in events {
+            if let requestId = event["requestId"] as? String { byRequest[requestId] = event["seq"] as? Int }
+        }
+        let lost = acknowledged.filter { byRequest[$0.key] != $0.value }
+        #expect(lost.isEmpty, "acknowledged but lost or changed: \(lost.prefix(5))")
+        let verify = try client.call("io.casetrack.Tracker.Verify")
+        #expect((verify["parameters"] as? [String: Any])?["ok"] as? Bool == true, "\(verify)")
+
+        if let (requestId, seq) = acknowledged.first {
+            let retry = try client.call(
+                "io.casetrack.Tracker.Intake", ["cohort": "durable", "persons": 1, "requestId": requestId])
+            let event = (retry["parameters"] as? [String: Any])?["event"] as? [String: Any]
+            #expect(event?["seq"] as? Int == seq, "a retried request was applied again")
+        }
+    }
+
+    @Test("kill -9 under load: every acknowledged change is there after restart, with no gaps")
+    func crashUnderLoad() throws {
+        let scratch = try Scratch("crash")
+        let acknowledged = Acknowledged()
+        for round in 1...3 {
+            let daemon = try DaemonProcess(scratch: scratch)
+            try daemon.start()
+            if round == 1 {
+                _ = try RawClient(path: daemon.socket).call(
+                    "io.casetrack.Tracker.CreateCohort", ["id": "durable", "pipeline": "usrap"])
+            }
+            let stop = Atomic(false)
+            let socket = daemon.socket
+            let done = DispatchSemaphore(value: 0)
+            Thread {
+                self.load(socket: socket, cohort: "durable", acknowledged: acknowledged, stop: stop)
+                done.signal()
+            }.start()
+            usleep(useconds_t(200_000 + round * 150_000))
+            daemon.crash()
+            stop.store(true, ordering: .relaxed)
+            done.wait()
+        }
+        #expect(acknowledged.all.count > 50)
+        let daemon = try DaemonProcess(scratch: scratch)
+        try daemon.start()
+        try checkSurvivors(socket: daemon.socket, acknowledged: acknowledged.all)
+        #expect(daemon.stop() == 0)
+    }
+
+    @Test("SIGTERM under load drains: the daemon exits 0 and nothing acknowledged is lost")
+    func gracefulStop() throws {
+        let scratch = try Scratch("drain")
+        let acknowledged = Acknowledged()
+        let daemon = try DaemonProcess(scratch: scratch)
+        try daemon.start()
+        _ = try RawClient(path: daemon.socket).call(
+            "io.casetrack.Tracker.CreateCohort", ["id": "durable", "pipeline": "usrap"])
+        let stop = Atomic(false)
+        let socket = daemon.socket
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            self.load(socket: socket, cohort: "durable", acknowledged: acknowledged, stop: stop)
+            done.signal()
+        }.start()
+        usleep(400_000)
+        #expect(daemon.stop() == 0)
+        stop.store(true, ordering: .relaxed)
+        done.wait()
+        let restarted = try DaemonProcess(scratch: scratch)
+        try restarted.start()
+        try checkSurvivors(socket: restarted.socket, acknowledged: acknowledged.all)
+    }
+}

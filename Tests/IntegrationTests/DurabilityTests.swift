@@ -13,12 +13,18 @@ struct DurabilityTests {
         var all: [String: Int] { entries.withLock { $0 } }
     }
 
+    final class StopFlag: Sendable {
+        let raised = Atomic(false)
+        var isRaised: Bool { raised.load(ordering: .relaxed) }
+        func raise() { raised.store(true, ordering: .relaxed) }
+    }
+
     /// Eight clients take persons in, in a loop, until the daemon goes away.
-    func load(socket: String, cohort: String, acknowledged: Acknowledged, stop: Atomic<Bool>) {
+    func load(socket: String, cohort: String, acknowledged: Acknowledged, stop: StopFlag) {
         DispatchQueue.concurrentPerform(iterations: 8) { worker in
             guard let client = try? RawClient(path: socket) else { return }
             var round = 0
-            while !stop.load(ordering: .relaxed) {
+            while !stop.isRaised {
                 round += 1
                 let requestId = "w\(worker)-r\(round)"
                 guard
@@ -79,7 +85,7 @@ struct DurabilityTests {
                 _ = try RawClient(path: daemon.socket).call(
                     "io.casetrack.Tracker.CreateCohort", ["id": "durable", "pipeline": "usrap"])
             }
-            let stop = Atomic(false)
+            let stop = StopFlag()
             let socket = daemon.socket
             let done = DispatchSemaphore(value: 0)
             Thread {
@@ -88,7 +94,7 @@ struct DurabilityTests {
             }.start()
             usleep(useconds_t(200_000 + round * 150_000))
             daemon.crash()
-            stop.store(true, ordering: .relaxed)
+            stop.raise()
             done.wait()
         }
         #expect(acknowledged.all.count > 50)
@@ -106,7 +112,7 @@ struct DurabilityTests {
         try daemon.start()
         _ = try RawClient(path: daemon.socket).call(
             "io.casetrack.Tracker.CreateCohort", ["id": "durable", "pipeline": "usrap"])
-        let stop = Atomic(false)
+        let stop = StopFlag()
         let socket = daemon.socket
         let done = DispatchSemaphore(value: 0)
         Thread {
@@ -115,7 +121,7 @@ struct DurabilityTests {
         }.start()
         usleep(400_000)
         #expect(daemon.stop() == 0)
-        stop.store(true, ordering: .relaxed)
+        stop.raise()
         done.wait()
         let restarted = try DaemonProcess(scratch: scratch)
         try restarted.start()

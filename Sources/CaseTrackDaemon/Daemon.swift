@@ -96,13 +96,15 @@ public enum Daemon {
 
         let services = ServiceGroup(
             configuration: ServiceGroupConfiguration(
+                // Shut down in reverse order: the listener first (it stops accepting and
+                // drains), then the supervisor, then the SIGHUP handler.
                 services: [
+                    .init(service: HangupService(hangups: hangups, reloader: reloader)),
+                    .init(service: SupervisorService(tracker: tracker, notifier: notifier, logger: logger)),
                     .init(
                         service: ListenerService(
                             server: server, tracker: tracker, notifier: notifier, logger: logger,
                             socketDescription: listen.description)),
-                    .init(service: SupervisorService(tracker: tracker, notifier: notifier, logger: logger)),
-                    .init(service: HangupService(hangups: hangups, reloader: reloader)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: Logger(label: "casetrackd.lifecycle", factory: { _ in SwiftLogNoOpLogHandler() })))
@@ -180,15 +182,22 @@ struct SupervisorService: Service {
         let period = min(watchdog.map { $0 / 2 } ?? .seconds(5), .seconds(5))
         let tracker = self.tracker
         let notifier = self.notifier
-        try await cancelWhenGracefulShutdown {
+        let logger = self.logger
+        try? await cancelWhenGracefulShutdown {
             var lastStatus = ContinuousClock.now
             var lastSeq = tracker.store.lastSeq
             while !Task.isCancelled {
                 try await Task.sleep(for: period)
                 if watchdog != nil {
                     // A wedged writer never answers, and then no ping goes out.
-                    try await tracker.store.ping()
-                    _ = notifier.watchdog()
+                    do {
+                        try await tracker.store.ping()
+                        _ = notifier.watchdog()
+                    } catch {
+                        logger.error(
+                            "The store's writer is not answering; withholding the watchdog ping: \(error)",
+                            metadata: ["MESSAGE_ID": "\(MessageID.storeError.rawValue)"])
+                    }
                 }
                 let now = ContinuousClock.now
                 if now - lastStatus >= .seconds(5) {

@@ -77,7 +77,9 @@ public final class SQLiteStore: Store {
     }
 
     public func ping() async throws {
-        try await pool.writeWithoutTransaction { db in try db.execute(sql: "SELECT 1") }
+        // Takes the write lock as every commit does: a writer stuck behind
+        // it, or a lock held elsewhere, keeps the ping from returning.
+        try await pool.writeWithoutTransaction { db in try db.inTransaction(.immediate) { .commit } }
     }
 
     public func commits() -> AsyncStream<Int64> {

@@ -23,3 +23,24 @@ struct ConformanceTests {
         #expect(text.contains("ok: Verify"), "\(text)")
     }
 }
+
+@Suite("Under a service manager")
+struct ServiceManagerTests {
+    @Test("notify, socket activation, reload, watchdog and stop, through the real binary")
+    func notifyAndActivation() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", Binaries.packageRoot + "/Tests/IntegrationTests/notify_activation.py", Binaries.daemon,
+            Binaries.pipelines,
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("ok: a wedged store writer stops the watchdog pings"), "\(text)")
+    }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+
+/// casetrackctl: the control CLI of casetrackd.
+@main
+struct CaseTrackCtl: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "casetrackctl",
+        abstract: "Drive casetrackd: pipelines, cohorts, cases and their transitions.",
+        discussion: """
+            casetrackctl talks to casetrackd over its Varlink socket (--socket, else \
+            $CASETRACK_SOCKET, else /run/casetrack/io.casetrack.Tracker). Every command prints \
+            a readable table, or the daemon's reply as JSON with --json. Every change is sent \
+            with a fresh requestId, so a retried call is applied once.
+
+            Exit codes:
+              0   success
+              1   casetrackd answered with an error, or verify found a problem
+              64  usage error: a bad option, argument or value
+              65  bad input data: an import file with bad rows (nothing sent)
+              69  casetrackd unreachable: no socket, not listening, no permission
+            """,
+        subcommands: [
+            StatusCommand.self,
+            PipelinesCommand.self, PipelineCommand.self,
+            CohortsCommand.self, CohortCommand.self,
+            IntakeCommand.self, MoveCommand.self,
+            CaseCommand.self, TransitionCommand.self, CasesCommand.self,
+            HistoryCommand.self, WatchCommand.self,
+            ImportCommand.self,
+            VerifyCommand.self, BackupCommand.self, DigestCommand.self, ReloadCommand.self,
+            CallCommand.self,
+        ])
+}

@@ -54,12 +54,24 @@ enum Schema {
                     CREATE INDEX events_by_case ON events(case_id, seq) WHERE case_id IS NOT NULL;
                     CREATE TABLE requests (
                         id TEXT PRIMARY KEY NOT NULL,
-                        result BLOB NOT NULL
+                        kind TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        count INTEGER NOT NULL
                     ) WITHOUT ROWID;
                     CREATE TABLE meta (
                         key TEXT PRIMARY KEY NOT NULL,
                         value TEXT NOT NULL
                     ) WITHOUT ROWID;
+                    """)
+        }
+        migrator.registerMigration("v2: digest history") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE digest_history (
+                        time INTEGER PRIMARY KEY NOT NULL,
+                        seq INTEGER NOT NULL,
+                        active_persons TEXT NOT NULL
+                    );
                     """)
         }
         return migrator

@@ -50,6 +50,20 @@ public protocol Store: Sendable {
 
     /// Finishes queued writes, then closes.
     func close() async
+
+    /// The facts of a digest of one cohort (or all) at `now`, with the
+    /// movements after `since`, gathered by aggregate queries over one
+    /// consistent snapshot.
+    func digestFacts(
+        cohort: String?, at now: Timestamp, since: DigestMark?, overdueListLimit: Int
+    ) async throws -> DigestFacts
+    /// The last scheduled digest, nil before the first.
+    func lastDigest() async throws -> DigestMark?
+    /// The scheduled digests remembered, oldest first.
+    func digestRecords() async throws -> [DigestRecord]
+    /// Remembers a scheduled digest as the last one, and forgets those
+    /// taken before `forgetBefore`.
+    func recordDigest(_ record: DigestRecord, forgetBefore: Timestamp) async throws
 }
 
 /// Totals for the status line.

@@ -11,8 +11,6 @@ final class Writer: @unchecked Sendable {
     private var nextSeq: Int64
     private var cohortCache: [String: Cohort] = [:]
     private let committed: Atomic<Int64>
-    private let encoder = JSONEncoder()
-    private let decoder = JSONDecoder()
 
     init(nextSeq: Int64) {
         self.nextSeq = nextSeq
@@ -52,10 +50,10 @@ final class Writer: @unchecked Sendable {
         let seqBefore = nextSeq
         do {
             if let requestId = context.requestId,
-                let stored = try Data.fetchOne(
-                    db.cachedStatement(sql: "SELECT result FROM requests WHERE id = ?"), arguments: [requestId])
+                let stored = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT kind, seq, count FROM requests WHERE id = ?"), arguments: [requestId])
             {
-                return .success(try decoder.decode(MutationResult.self, from: stored))
+                return .success(try StoredResult.recall(stored, db: db))
             }
             var answer: MutationResult?
             var created: Cohort?
@@ -64,8 +62,9 @@ final class Writer: @unchecked Sendable {
                 let events = try execute(plan.effects, ledger: ledger, db: db, created: &created)
                 let result = plan.result(appended: events)
                 if let requestId = context.requestId {
-                    try db.cachedStatement(sql: "INSERT INTO requests(id, result) VALUES (?, ?)")
-                        .execute(arguments: [requestId, try encoder.encode(result)])
+                    let (kind, seq, count) = StoredResult.remember(result, events: events)
+                    try db.cachedStatement(sql: "INSERT INTO requests(id, kind, seq, count) VALUES (?, ?, ?, ?)")
+                        .execute(arguments: [requestId, kind, seq, count])
                 }
                 answer = result
                 return .commit
@@ -213,5 +212,55 @@ struct TransactionReader: LedgerReader {
         try Int.fetchOne(
             db.cachedStatement(sql: "SELECT unregistered FROM counts WHERE cohort = ? AND state = ?"),
             arguments: [cohort, state]) ?? 0
+    }
+}
+
+/// A request id's first answer, kept as a pointer into the log rather than
+/// a copy: the event it appended (whose row holds what the answer showed),
+/// or the number of cases imported.
+enum StoredResult {
+    static func remember(_ result: MutationResult, events: [Event]) -> (kind: String, seq: Int64, count: Int) {
+        let last = events.last?.seq ?? 0
+        switch result {
+        case .cohort: return ("cohort", last, 0)
+        case .event: return ("event", last, 0)
+        case .addedCase: return ("case", last, 0)
+        case .imported(let count): return ("imported", events.first?.seq ?? 0, count)
+        case .transitioned: return ("transition", last, 0)
+        }
+    }
+
+    static func recall(_ row: Row, db: Database) throws -> MutationResult {
+        let kind: String = row["kind"]
+        let seq: Int64 = row["seq"]
+        if kind == "imported" { return .imported(row["count"]) }
+        guard let eventRow = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM events WHERE seq = ?"), arguments: [seq])
+        else { throw StoreError.unavailable("the event \(seq) a stored request points to is missing") }
+        let event = Rows.event(eventRow)
+        switch kind {
+        case "cohort":
+            guard let cohort = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM cohorts WHERE id = ?"), arguments: [event.cohort])
+            else { throw StoreError.unavailable("cohort \(event.cohort) is missing") }
+            return .cohort(Rows.cohort(cohort))
+        case "event":
+            return .event(event)
+        default:
+            var record: Case
+            if let caseId = event.caseId,
+                let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM cases WHERE id = ?"), arguments: [caseId])
+            {
+                record = Rows.caseRecord(row)
+            } else {
+                record = Case(
+                    id: event.caseId ?? "", cohort: event.cohort, persons: event.persons, state: event.to ?? "",
+                    enteredAt: event.time, pipelineVersion: 0, attributes: [:], createdAt: event.time)
+            }
+            // As the case was when the request was first answered.
+            record.state = event.to ?? record.state
+            record.enteredAt = event.time
+            record.persons = event.persons
+            return kind == "case" ? .addedCase(record) : .transitioned(record, event)
+        }
     }
 }

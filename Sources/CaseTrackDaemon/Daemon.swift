@@ -100,6 +100,7 @@ public enum Daemon {
                 // drains), then the supervisor, then the SIGHUP handler.
                 services: [
                     .init(service: HangupService(hangups: hangups, reloader: reloader)),
+                    .init(service: DigestScheduler(tracker: tracker, logger: logger)),
                     .init(service: SupervisorService(tracker: tracker, notifier: notifier, logger: logger)),
                     .init(
                         service: ListenerService(

@@ -59,6 +59,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var logLevel = Logger.Level.info
     public var limits = Limits()
     public var access = Access()
+    public var digest = DigestSettings()
     /// The file it was read from, if any.
     public var source: String?
 
@@ -129,6 +130,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
             try positive(limits.maxImportBatch, "maxImportBatch", \.maxImportBatch)
             try positive(limits.maxListLimit, "maxListLimit", \.maxListLimit)
         }
+        if let digest = decoded.digest { configuration.digest = try DigestSettings(digest, file: file) }
         if let access = decoded.access {
             configuration.access.admin = access.admin ?? Members()
             configuration.access.operator = access.operator ?? Members()
@@ -166,6 +168,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         var log: Log?
         var limits: Limits?
         var access: Access?
+        var digest: DigestSettings.File?
     }
 }
 

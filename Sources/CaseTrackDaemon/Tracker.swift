@@ -130,21 +130,16 @@ public final class Tracker: Sendable {
         return pipelines[summary.cohort.pipeline]
     }
 
-    /// The figures of one cohort, or of all, from the materialised counts.
-    public func digest(cohort: String?) async throws -> Digest {
-        let pipelines = self.pipelines
-        let summaries: [CohortCounts]
-        if let cohort {
-            guard let summary = try await store.cohort(id: cohort) else { throw TrackerError.noSuchCohort(id: cohort) }
-            summaries = [summary]
-        } else {
-            summaries = try await store.cohorts()
-        }
-        let cohorts = summaries.compactMap { summary in
-            pipelines[summary.cohort.pipeline].map {
-                CohortDigest(cohort: summary.cohort, pipeline: $0, counts: summary.counts)
-            }
-        }
-        return Digest(generatedAt: now, cohorts: cohorts)
+    /// A digest of one cohort, or of all, at this moment, with the movements
+    /// since the last scheduled digest. `exact` shows every figure; otherwise
+    /// small counts are withheld as the configuration's threshold asks.
+    public func digest(cohort: String?, exact: Bool, at time: Timestamp? = nil) async throws -> Digest {
+        let settings = configuration.digest
+        let since = try await store.lastDigest()
+        let facts = try await store.digestFacts(
+            cohort: cohort, at: time ?? now, since: since, overdueListLimit: settings.overdueListLimit)
+        if let cohort, !facts.includes(cohort: cohort) { throw TrackerError.noSuchCohort(id: cohort) }
+        return Digest(
+            facts: facts, pipelines: pipelines, suppressionThreshold: exact ? nil : settings.suppressionThreshold)
     }
 }

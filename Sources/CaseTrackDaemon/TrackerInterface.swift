@@ -124,9 +124,11 @@ struct TrackerInterface: VarlinkInterface {
             try await watch(cohort: input.cohort, afterSeq: input.afterSeq, replies: replies)
 
         case .digest:
-            let input = try call.decodeParameters(Wire.OptionalCohort.self)
-            struct DigestOut: Encodable, Sendable { var digest: Digest }
-            try await replies.send(DigestOut(digest: try await tracker.digest(cohort: input.cohort)))
+            let input = try call.decodeParameters(DigestCall.Parameters.self)
+            try await replies.send(try await DigestCall.answer(input, tracker: tracker, role: tracker.role(of: identity)))
+
+        case .listDigests:
+            try await replies.send(DigestCall.list(tracker: tracker))
 
         case .verify:
             let problems = try await store.verify()

@@ -97,6 +97,14 @@ enum TrackerInterfaceDescription {
           fromUnregistered: ?bool
         )
 
+        # A scheduled digest written to the state directory.
+        type DigestFile (
+          name: string,
+          time: string,
+          formats: []string,
+          bytes: int
+        )
+
         type Problem (
           check: string,
           message: string
@@ -196,7 +204,14 @@ enum TrackerInterfaceDescription {
         # events as they are committed.
         method Watch(cohort: ?string, afterSeq: ?int) -> (event: Event)
 
-        method Digest(cohort: ?string) -> (digest: object)
+        # A digest computed now, without disturbing the schedule: movements since
+        # the last scheduled digest. Admins get exact figures unless published is
+        # true; other roles get the published digest, small counts withheld. With
+        # format (text, json, md or html), rendered holds the document.
+        method Digest(cohort: ?string, format: ?string, published: ?bool) -> (digest: object, rendered: ?string)
+
+        # The digests the schedule wrote, newest first.
+        method ListDigests() -> (digests: []DigestFile)
 
         method Verify() -> (ok: bool, problems: []Problem)
 

@@ -13,6 +13,7 @@ public enum TrackerMethod: String, Sendable, CaseIterable {
     case history = "History"
     case watch = "Watch"
     case digest = "Digest"
+    case listDigests = "ListDigests"
     case verify = "Verify"
     case intake = "Intake"
     case move = "Move"
@@ -35,6 +36,7 @@ public enum TrackerMethod: String, Sendable, CaseIterable {
         case .history: .reader
         case .watch: .reader
         case .digest: .reader
+        case .listDigests: .reader
         case .verify: .reader
         case .intake: .operator
         case .move: .operator

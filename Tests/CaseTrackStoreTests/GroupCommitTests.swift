@@ -1,0 +1,85 @@
+import CaseTrackCore
+import CaseTrackStore
+import Testing
+
+/// Many operators write at once; the one writer commits them in groups,
+/// and each is answered as if it were alone.
+@Suite("Group commit")
+struct GroupCommitTests {
+    @Test("when 200 field offices report intakes at the same moment, all 200 succeed with distinct, gap-free seqs")
+    func twoHundredConcurrentIntakes() async throws {
+        try await StoreFixture.withStore { store, _ in
+            _ = try await store.apply(
+                .createCohort(id: "afghans-pk", pipeline: "resettlement", title: nil, attributes: [:]),
+                context: StoreFixture.context())
+            let clock = ContinuousClock()
+            let start = clock.now
+            let seqs = try await withThrowingTaskGroup(of: Int64.self) { group in
+                for office in 1...200 {
+                    group.addTask {
+                        let result = try await store.apply(
+                            .intake(cohort: "afghans-pk", state: nil, persons: office, note: "office \(office)"),
+                            context: StoreFixture.context("office-\(office)", actor: "office-\(office)"))
+                        return try #require(result.event).seq
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let elapsed = clock.now - start
+            #expect(seqs.sorted() == Array(2...201))
+            #expect(store.lastSeq == 201)
+            #expect(try await StoreFixture.counts(store, "afghans-pk")["referred"]?.unregistered == 200 * 201 / 2)
+            #expect(try await store.verify() == [])
+            let events = try await StoreFixture.allEvents(store, after: 1)
+            #expect(Set(events.map(\.actor)).count == 200, "every office's event is in the log under its own name")
+            #expect(elapsed < .seconds(30), "group commit should not need one fsync per request: took \(elapsed)")
+        }
+    }
+
+    @Test("refused requests in the same batch as accepted ones change nothing, and the others are unaffected")
+    func refusalsInsideABatch() async throws {
+        try await StoreFixture.withStore { store, _ in
+            _ = try await store.apply(
+                .createCohort(id: "afghans-pk", pipeline: "resettlement", title: nil, attributes: [:]),
+                context: StoreFixture.context())
+            _ = try await store.apply(
+                .intake(cohort: "afghans-pk", state: nil, persons: 100, note: nil), context: StoreFixture.context())
+            let requests: [Mutation] = (0..<60).map { index in
+                switch index % 4 {
+                case 0: .intake(cohort: "afghans-pk", state: "prescreened", persons: 1, note: nil)
+                case 1: .move(cohort: "afghans-pk", from: "approved", to: "arrived", event: nil, persons: 1, note: nil)
+                case 2: .addCase(cohort: "afghans-pk", NewCase(id: "bad id \(index)", persons: 1))
+                default: .addCase(cohort: "afghans-pk", NewCase(id: "PK-\(index)", persons: 2, fromUnregistered: true))
+                }
+            }
+            let outcomes = await withTaskGroup(of: (Int, Result<MutationResult, any Error>).self) { group in
+                for (index, mutation) in requests.enumerated() {
+                    group.addTask {
+                        do {
+                            return (index, .success(try await store.apply(mutation, context: StoreFixture.context())))
+                        } catch {
+                            return (index, .failure(error))
+                        }
+                    }
+                }
+                return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+            }
+            for (index, outcome) in outcomes {
+                switch (index % 4, outcome) {
+                case (0, .success), (3, .success): break
+                case (1, .failure(let error)), (2, .failure(let error)):
+                    #expect(error is TrackerError, "request \(index) refused by the store, not the domain: \(error)")
+                default:
+                    Issue.record("request \(index): \(outcome)")
+                }
+            }
+            let counts = try await StoreFixture.counts(store, "afghans-pk")
+            #expect(counts["prescreened"] == StateCount(state: "prescreened", unregistered: 15))
+            #expect(counts["referred"] == StateCount(state: "referred", cases: 15, casePersons: 30, unregistered: 70))
+            #expect(counts["arrived"] == nil)
+            #expect(store.lastSeq == 2 + 30)
+            #expect(try await StoreFixture.allEvents(store).map(\.seq) == Array(1...32))
+            #expect(try await store.verify() == [])
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import CaseTrackCore
+
+/// What a store holds, kept in memory: cohorts, cases, counts per
+/// (cohort, state), and the event log with its sequence numbers.
+///
+/// It applies a ``Ledger``'s effects the way a store must; the store
+/// tests replay what the store acknowledged through it and compare.
+struct LedgerModel: LedgerReader {
+    struct Key: Hashable {
+        var cohort: String
+        var state: String
+    }
+
+    let ledger: Ledger
+    private(set) var cohorts: [String: Cohort] = [:]
+    private(set) var cases: [String: Case] = [:]
+    private(set) var counts: [Key: StateCount] = [:]
+    private(set) var events: [Event] = []
+
+    init(pipelines: [Pipeline]) {
+        ledger = Ledger(pipelines: Dictionary(uniqueKeysWithValues: pipelines.map { ($0.name, $0) }))
+    }
+
+    func cohort(_ id: String) -> Cohort? { cohorts[id] }
+    func caseRecord(_ id: String) -> Case? { cases[id] }
+    func unregistered(cohort: String, state: String) -> Int {
+        counts[Key(cohort: cohort, state: state)]?.unregistered ?? 0
+    }
+
+    /// The counts of one state, zero when nothing was ever there.
+    func count(_ cohort: String, _ state: String) -> StateCount {
+        counts[Key(cohort: cohort, state: state)] ?? StateCount(state: state)
+    }
+
+    /// Persons in every state of a cohort, registered or not.
+    func persons(in cohort: String) -> Int {
+        counts.filter { $0.key.cohort == cohort }.values.reduce(0) { $0 + $1.persons }
+    }
+
+    /// Plans the mutation and, if the ledger accepts it, applies its effects.
+    @discardableResult
+    mutating func apply(_ mutation: Mutation, context: MutationContext) throws -> MutationResult {
+        let plan = try ledger.plan(mutation, context: context, reader: self)
+        var appended: [Event] = []
+        for effect in plan.effects {
+            switch effect {
+            case .createCohort(let cohort):
+                precondition(cohorts[cohort.id] == nil, "cohort \(cohort.id) created twice")
+                cohorts[cohort.id] = cohort
+            case .addCase(let record):
+                precondition(cases[record.id] == nil, "case \(record.id) added twice")
+                cases[record.id] = record
+                adjust(record.cohort, record.state) {
+                    $0.cases += 1
+                    $0.casePersons += record.persons
+                }
+            case .moveCase(let record, let from):
+                precondition(cases[record.id]?.state == from, "case \(record.id) moved from a state it is not in")
+                cases[record.id] = record
+                adjust(record.cohort, from) {
+                    $0.cases -= 1
+                    $0.casePersons -= record.persons
+                }
+                adjust(record.cohort, record.state) {
+                    $0.cases += 1
+                    $0.casePersons += record.persons
+                }
+            case .adjustPool(let cohort, let state, let delta):
+                adjust(cohort, state) { $0.unregistered += delta }
+            case .appendEvent(var event):
+                event.seq = Int64(events.count + 1)
+                events.append(event)
+                appended.append(event)
+            }
+        }
+        return plan.result(appended: appended)
+    }
+
+    private mutating func adjust(_ cohort: String, _ state: String, _ change: (inout StateCount) -> Void) {
+        change(&counts[Key(cohort: cohort, state: state), default: StateCount(state: state)])
+    }
+
+    /// Every count is zero or more.
+    var countsAreNonNegative: Bool {
+        counts.values.allSatisfy { $0.cases >= 0 && $0.casePersons >= 0 && $0.unregistered >= 0 }
+    }
+}

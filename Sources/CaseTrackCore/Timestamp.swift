@@ -74,7 +74,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
                     index += 1
                 }
                 guard digits > 0 else { return nil }
-                for _ in digits..<3 where digits < 3 { milli *= 10 }
+                for _ in min(digits, 3)..<3 { milli *= 10 }
             }
             guard index < bytes.count else { return nil }
             switch bytes[index] {

@@ -24,6 +24,12 @@ struct LoadGenerator: AsyncParsableCommand {
     @Option(help: "Cases per client.") var casesPerClient = 200
     @Flag(help: "Print figures as JSON.") var json = false
 
+    func validate() throws {
+        guard clients >= 1, depth >= 1, casesPerClient >= depth else {
+            throw ValidationError("--clients and --depth must be at least 1, and --cases-per-client at least --depth")
+        }
+    }
+
     func run() async throws {
         let weights = try parseMix(mix)
         let setupClient = try await VarlinkClient.connect(unixPath: socket)
@@ -90,7 +96,10 @@ struct LoadGenerator: AsyncParsableCommand {
                 group.addTask {
                     var generator = SystemRandomNumberGenerator()
                     var mine: [Kind: [Double]] = [:]
-                    var caseIndex = slot
+                    // Slot s owns cases s, s + depth, s + 2·depth, … below casesPerClient.
+                    let owned = Array(stride(from: slot, to: casesPerClient, by: depth))
+                    var turn = 0
+                    var caseIndex = owned.first ?? 0
                     var booked = [Bool](repeating: false, count: casesPerClient)
                     while ContinuousClock.now < deadline {
                         var pick = Int.random(in: 0..<max(1, total), using: &generator)
@@ -113,7 +122,8 @@ struct LoadGenerator: AsyncParsableCommand {
                                     "requestId": .string(UUID().uuidString),
                                 ])
                             booked[caseIndex].toggle()
-                            caseIndex = (caseIndex + depth) % casesPerClient
+                            turn += 1
+                            caseIndex = owned[turn % owned.count]
                         case .move:
                             _ = try await client.call(
                                 "io.casetrack.Tracker.Move",

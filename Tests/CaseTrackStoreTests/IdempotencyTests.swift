@@ -117,7 +117,9 @@ struct IdempotencyTests {
             #expect(answered.state == "referred")
             #expect(answered.enteredAt == StoreFixture.noon)
             #expect(answered.persons == 3)
-            withKnownIssue("a recalled answer takes pipelineVersion from the case's current row, not from the first answer") {
+            withKnownIssue(
+                "a recalled answer takes pipelineVersion from the case's current row, not from the first answer"
+            ) {
                 #expect(answered == original)
             }
         }

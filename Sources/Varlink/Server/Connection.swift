@@ -1,0 +1,231 @@
+import Foundation
+import Logging
+import NIOCore
+import Synchronization
+
+/// One client connection of a `VarlinkServer`: reads calls, hands each to
+/// its interface in a task of its own, and closes when the client is done,
+/// breaks the protocol, or the server shuts down.
+final class Connection: Sendable {
+    let channel: any Channel
+    let peer: VarlinkPeer
+    let replies: ReplyQueue
+    private let interfaces: InterfaceTable
+    private let logger: Logger
+    private let internalErrorName: String
+    private let encoder = JSONEncoder()
+    private let decoder = JSONDecoder()
+    private let isShuttingDown = Atomic<Bool>(false)
+
+    init(
+        channel: any Channel,
+        peer: VarlinkPeer,
+        interfaces: InterfaceTable,
+        configuration: VarlinkServer.Configuration,
+        logger: Logger
+    ) {
+        self.channel = channel
+        self.peer = peer
+        self.replies = ReplyQueue(channel: channel, maxInFlight: configuration.maxInFlightPerConnection)
+        self.interfaces = interfaces
+        self.internalErrorName = configuration.internalErrorName
+        var logger = logger
+        logger[metadataKey: "varlink.peer.uid"] = "\(peer.uid)"
+        logger[metadataKey: "varlink.peer.pid"] = "\(peer.pid)"
+        self.logger = logger
+    }
+
+    /// The connection ended; thrown to end its task group.
+    private struct Ended: Error {}
+
+    /// Serves the connection until it closes.
+    func serve(_ asyncChannel: NIOAsyncChannel<Data, Never>) async {
+        logger.debug("Varlink connection opened")
+        defer {
+            replies.close()
+            logger.debug("Varlink connection closed")
+        }
+        do {
+            try await asyncChannel.executeThenClose { inbound in
+                try await withThrowingDiscardingTaskGroup { group in
+                    let channel = self.channel
+                    group.addTask {
+                        // The client hung up: cancel whatever is still running for it.
+                        // (Waits on a promise of its own, which cancellation can complete.)
+                        let closed = channel.eventLoop.makePromise(of: Void.self)
+                        channel.closeFuture.cascade(to: closed)
+                        await withTaskCancellationHandler {
+                            try? await closed.futureResult.get()
+                        } onCancel: {
+                            closed.succeed()
+                        }
+                        throw Ended()
+                    }
+                    do {
+                        var drain = ReplyQueue.Drain.answerAll
+                        reading: for try await message in inbound {
+                            if isShuttingDown.load(ordering: .relaxed) { break }
+                            switch await receive(message) {
+                            case .call(let call, let slot):
+                                group.addTask { await self.perform(call, slot: slot) }
+                            case .answered:
+                                continue
+                            case .stop:
+                                drain = .finishShortCalls
+                                break reading
+                            }
+                        }
+                        logger.trace("Varlink connection stopped reading", metadata: ["drain": "\(drain)"])
+                        replies.beginDrain(drain)
+                    } catch {
+                        logger.notice(
+                            "Closing Varlink connection that broke framing",
+                            metadata: ["error": "\(error)"]
+                        )
+                        replies.beginDrain(.finishShortCalls)
+                    }
+                    let drain = await replies.waitForDrain()
+                    logger.trace("Varlink connection drained", metadata: ["drain": "\(drain)"])
+                    throw Ended()
+                }
+            }
+        } catch is Ended {
+        } catch {
+            logger.debug("Varlink connection failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Stops reading calls; lets running calls other than `more` streams
+    /// finish, cancels the streams, then closes.
+    func shutdown() {
+        logger.trace("Varlink connection shutting down")
+        isShuttingDown.store(true, ordering: .relaxed)
+        replies.beginDrain(.finishShortCalls)
+        channel.close(mode: .input, promise: nil)
+    }
+
+    private enum Received {
+        /// A call to hand to its interface.
+        case call(VarlinkCall, slot: Int?)
+        /// A call the reader answered itself.
+        case answered
+        /// Not a Varlink call: stop reading and close.
+        case stop
+    }
+
+    /// Parses and admits one message.
+    private func receive(_ message: Data) async -> Received {
+        let header: CallHeader
+        do {
+            header = try decoder.decode(CallHeader.self, from: message)
+        } catch let error as DecodingError {
+            switch error {
+            case .dataCorrupted:
+                logger.notice("Closing Varlink connection that sent invalid JSON")
+            case .typeMismatch(_, let context) where context.codingPath.isEmpty:
+                logger.notice("Closing Varlink connection that sent a message that is not an object")
+            default:
+                let field = error.parameterPath(inEnvelope: false)
+                logger.notice("Closing Varlink connection that sent a malformed call", metadata: ["field": "\(field)"])
+                await replyFromReader(.invalidParameter(field))
+            }
+            return .stop
+        } catch {
+            return .stop
+        }
+
+        let call = VarlinkCall(header: header, message: message, decoder: decoder)
+        if call.upgrade {
+            // An upgrade would hand the socket to the interface, which this server does not do.
+            await replyFromReader(.invalidParameter("upgrade"))
+            return .answered
+        }
+        if call.oneway && call.more {
+            await replyFromReader(.invalidParameter("more"))
+            return .answered
+        }
+        switch await replies.admit(expectsReply: !call.oneway, isShort: !call.more) {
+        case .admitted(let slot):
+            return .call(call, slot: slot)
+        case .cancelled:
+            return .stop
+        }
+    }
+
+    /// Answers, in order, a call that the reader rejected itself.
+    private func replyFromReader(_ error: VarlinkError) async {
+        guard case .admitted(let slot?) = await replies.admit(expectsReply: true, isShort: true) else { return }
+        let writer = VarlinkReplyWriter(destination: .connection(replies, slot: slot), more: false, encoder: encoder)
+        try? await writer.send(error)
+        replies.abandon(slot: slot)
+        replies.shortCallReturned()
+    }
+
+    /// Runs one call's handler and makes sure the call is answered.
+    private func perform(_ call: VarlinkCall, slot: Int?) async {
+        defer {
+            if let slot {
+                replies.abandon(slot: slot)
+            } else {
+                replies.onewayCompleted()
+            }
+            if !call.more { replies.shortCallReturned() }
+        }
+        let destination: VarlinkReplyWriter.Destination = slot.map { .connection(replies, slot: $0) } ?? .discard
+        let writer = VarlinkReplyWriter(destination: destination, more: call.more, encoder: encoder)
+        do {
+            guard let interface = interfaces.interface(for: call.method) else {
+                let name = call.interface
+                throw name.isEmpty ? VarlinkError.methodNotFound(call.method) : .interfaceNotFound(String(name))
+            }
+            try await interface.handle(call, peer: peer, replies: writer)
+            if writer.isOpen {
+                try await writer.send(EmptyParameters())
+            }
+        } catch let error as VarlinkError {
+            await reply(error, to: call, writer: writer)
+        } catch is CancellationError {
+            // The connection is closing; the slot is abandoned below.
+        } catch VarlinkReplyError.connectionClosed {
+        } catch {
+            logger.error(
+                "Varlink method failed",
+                metadata: ["method": "\(call.method)", "error": "\(error)"]
+            )
+            await reply(VarlinkError(name: internalErrorName), to: call, writer: writer)
+        }
+    }
+
+    private func reply(_ error: VarlinkError, to call: VarlinkCall, writer: VarlinkReplyWriter) async {
+        guard writer.isOpen else {
+            if !call.oneway {
+                logger.error(
+                    "Varlink method threw after its last reply",
+                    metadata: ["method": "\(call.method)", "error": "\(error)"]
+                )
+            }
+            return
+        }
+        try? await writer.send(error)
+    }
+}
+
+/// The interfaces a server dispatches to, found by a method's interface part.
+struct InterfaceTable: Sendable {
+    private let entries: [(name: String, interface: any VarlinkInterface)]
+
+    init(_ interfaces: [any VarlinkInterface]) {
+        self.entries = interfaces.map { ($0.name, $0) }
+    }
+
+    /// The interface of `method` (the name up to its last dot), if served.
+    func interface(for method: String) -> (any VarlinkInterface)? {
+        let utf8 = method.utf8
+        guard let dot = utf8.lastIndex(of: UInt8(ascii: ".")) else { return nil }
+        let length = utf8.distance(from: utf8.startIndex, to: dot)
+        for entry in entries where entry.name.utf8.count == length {
+            if utf8[..<dot].elementsEqual(entry.name.utf8) { return entry.interface }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,349 @@
+import NIOCore
+import Synchronization
+
+/// Puts one connection's replies on the wire in the order of its calls.
+///
+/// Calls on a connection may be handled concurrently, but Varlink matches
+/// replies to calls by order. Every call that expects a reply takes a slot;
+/// the oldest open slot is the head, whose replies are written at once. A
+/// later call's final reply waits in its slot until every earlier call has
+/// sent its own final reply; a later `more` call's intermediate replies wait
+/// (the sender is suspended) until its slot is the head, so a stream never
+/// buffers more than one message per call.
+///
+/// The queue also counts the calls in flight (handlers running or replies
+/// not yet written) to bound them per connection.
+final class ReplyQueue: Sendable {
+    private let channel: any Channel
+    private let maxInFlight: Int
+    private let state: Mutex<State>
+
+    /// A call's place in the reply order.
+    struct Slot: Sendable {
+        var id: Int
+        /// Final replies sent while not the head (at most one).
+        var buffered: ByteBuffer?
+        /// The final reply has been sent (or the call was abandoned).
+        var finished = false
+        /// A streaming sender suspended until this slot is the head.
+        var headWaiter: CheckedContinuation<Void, Never>?
+    }
+
+    /// What the connection is waiting for before it closes.
+    enum Drain: Sendable {
+        /// Not closing.
+        case none
+        /// The client stopped sending: wait for every call to be answered.
+        case answerAll
+        /// The server stops or the client broke the protocol: wait for the
+        /// handlers of calls other than `more` calls, then cancel the rest.
+        case finishShortCalls
+    }
+
+    struct State: Sendable {
+        /// Open slots, oldest (the head) first.
+        var slots = CircularBuffer<Slot>(initialCapacity: 8)
+        var nextID = 0
+        /// Calls accepted and not yet complete.
+        var inFlight = 0
+        /// Handlers of non-`more` calls still running.
+        var runningShortCalls = 0
+        var drain = Drain.none
+        var isClosed = false
+        var capacityWaiter: CheckedContinuation<Void, Never>?
+        var drainWaiter: CheckedContinuation<Void, Never>?
+
+        var drainIsComplete: Bool {
+            switch drain {
+            case .none: return false
+            case .answerAll: return inFlight == 0
+            case .finishShortCalls: return runningShortCalls == 0
+            }
+        }
+
+        func index(of id: Int) -> Int? {
+            guard let first = slots.first else { return nil }
+            let index = id - first.id
+            return index >= 0 && index < slots.count ? index : nil
+        }
+    }
+
+    init(channel: any Channel, maxInFlight: Int) {
+        self.channel = channel
+        self.maxInFlight = max(1, maxInFlight)
+        self.state = Mutex(State())
+    }
+
+    /// True when no call is in flight: the connection may be closed as idle.
+    var isIdle: Bool {
+        state.withLock { $0.inFlight == 0 }
+    }
+
+    // MARK: Admitting calls
+
+    /// Waits until fewer than the allowed calls are in flight, then counts a
+    /// new one. Returns its slot id, or nil for a oneway call (which takes no
+    /// slot). Returns `.cancelled` if the task is cancelled while waiting.
+    func admit(expectsReply: Bool, isShort: Bool) async -> Admission {
+        while true {
+            let admission: Admission? = state.withLock { state in
+                guard state.inFlight < maxInFlight else { return nil }
+                state.inFlight += 1
+                if isShort { state.runningShortCalls += 1 }
+                guard expectsReply else { return .admitted(slot: nil) }
+                let id = state.nextID
+                state.nextID += 1
+                state.slots.append(Slot(id: id))
+                return .admitted(slot: id)
+            }
+            if let admission { return admission }
+            if Task.isCancelled { return .cancelled }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let resumeNow = state.withLock { state -> Bool in
+                        if state.inFlight < maxInFlight || Task.isCancelled { return true }
+                        state.capacityWaiter = continuation
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+            } onCancel: {
+                state.withLock { $0.takeCapacityWaiter() }?.resume()
+            }
+        }
+    }
+
+    enum Admission: Equatable {
+        case admitted(slot: Int?)
+        case cancelled
+    }
+
+    // MARK: Sending replies
+
+    enum SendError: Error {
+        case connectionClosed
+        case alreadyFinished
+    }
+
+    /// Sends one reply of the call in `slot`. A final reply closes the slot.
+    func send(_ message: ByteBuffer, slot id: Int, final: Bool) async throws(SendError) {
+        while true {
+            let action = state.withLock { state -> SendAction in
+                if state.isClosed { return .fail(.connectionClosed) }
+                guard let index = state.index(of: id), !state.slots[offset: index].finished else {
+                    return .fail(.alreadyFinished)
+                }
+                if index == 0 {
+                    if final {
+                        let written = self.writeHeadAndReleased(message, state: &state)
+                        return .done(resume: written)
+                    }
+                    return .awaitWrite(channel.writeAndFlush(message))
+                }
+                if final {
+                    state.slots[offset: index].buffered = message
+                    state.slots[offset: index].finished = true
+                    return .done(resume: [])
+                }
+                return .waitForHead
+            }
+            switch action {
+            case .done(let resume):
+                for continuation in resume { continuation.resume() }
+                return
+            case .fail(let error):
+                throw error
+            case .awaitWrite(let future):
+                do {
+                    try await future.get()
+                } catch {
+                    throw .connectionClosed
+                }
+                return
+            case .waitForHead:
+                await waitUntilHead(id)
+            }
+        }
+    }
+
+    /// Closes `slot` without a (further) reply: the handler was cancelled
+    /// while the connection closes. Later calls' replies are released.
+    func abandon(slot id: Int) {
+        let resume = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            guard let index = state.index(of: id), !state.slots[offset: index].finished else { return [] }
+            if index == 0 {
+                return writeHeadAndReleased(nil, state: &state)
+            }
+            state.slots[offset: index].finished = true
+            return []
+        }
+        for continuation in resume { continuation.resume() }
+    }
+
+    /// Whether the call in `slot` has not sent its final reply yet.
+    func isOpen(slot id: Int) -> Bool {
+        state.withLock { state in
+            guard let index = state.index(of: id) else { return false }
+            return !state.slots[offset: index].finished
+        }
+    }
+
+    /// A oneway call's handler returned: it is no longer in flight.
+    func onewayCompleted() {
+        let resume = state.withLock { state in
+            state.inFlight -= 1
+            return state.takeWaitersAfterRelease()
+        }
+        for continuation in resume { continuation.resume() }
+    }
+
+    /// A non-`more` call's handler returned (its reply may still be queued).
+    func shortCallReturned() {
+        let resume = state.withLock { state in
+            state.runningShortCalls -= 1
+            return state.takeDrainWaiterIfComplete().map { [$0] } ?? []
+        }
+        for continuation in resume { continuation.resume() }
+    }
+
+    private enum SendAction {
+        case done(resume: [CheckedContinuation<Void, Never>])
+        case fail(SendError)
+        case awaitWrite(EventLoopFuture<Void>)
+        case waitForHead
+    }
+
+    /// Writes the head's final reply (if any) and every reply queued behind
+    /// it up to the next open slot, then pops the finished slots. Runs under
+    /// the lock, so writes are issued in slot order. Returns the waiters to
+    /// resume once the lock is released.
+    private func writeHeadAndReleased(
+        _ message: ByteBuffer?,
+        state: inout State
+    ) -> [CheckedContinuation<Void, Never>] {
+        state.slots.removeFirst()
+        state.inFlight -= 1
+        var batch: [ByteBuffer] = []
+        if let message { batch.append(message) }
+        while let next = state.slots.first, next.finished {
+            if let buffered = next.buffered { batch.append(buffered) }
+            state.slots.removeFirst()
+            state.inFlight -= 1
+        }
+        write(batch)
+        var resume = state.takeWaitersAfterRelease()
+        if let waiter = state.slots.first?.headWaiter {
+            state.slots[state.slots.startIndex].headWaiter = nil
+            resume.append(waiter)
+        }
+        return resume
+    }
+
+    private func write(_ batch: [ByteBuffer]) {
+        switch batch.count {
+        case 0:
+            return
+        case 1:
+            channel.writeAndFlush(batch[0], promise: nil)
+        default:
+            let channel = self.channel
+            channel.eventLoop.execute {
+                for message in batch {
+                    channel.write(message, promise: nil)
+                }
+                channel.flush()
+            }
+        }
+    }
+
+    private func waitUntilHead(_ id: Int) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = state.withLock { state -> Bool in
+                guard !state.isClosed, let index = state.index(of: id), index > 0 else { return true }
+                state.slots[offset: index].headWaiter = continuation
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+
+    // MARK: Closing
+
+    /// Starts closing: `drain` says what to wait for (see `waitForDrain`).
+    /// A stricter drain replaces a gentler one.
+    func beginDrain(_ drain: Drain) {
+        let resume = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            switch (state.drain, drain) {
+            case (.finishShortCalls, _), (_, .none): return nil
+            case (.none, _), (.answerAll, .finishShortCalls): state.drain = drain
+            case (.answerAll, .answerAll): return nil
+            }
+            return state.takeDrainWaiterIfComplete()
+        }
+        resume?.resume()
+    }
+
+    /// Waits until the drain begun by `beginDrain` is complete, or the task is
+    /// cancelled, and tells which drain it was.
+    func waitForDrain() async -> Drain {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.drainIsComplete || state.isClosed || Task.isCancelled { return true }
+                    state.drainWaiter = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { state -> CheckedContinuation<Void, Never>? in
+                defer { state.drainWaiter = nil }
+                return state.drainWaiter
+            }?.resume()
+        }
+        return state.withLock { $0.drain }
+    }
+
+    /// The connection is closed: replies can no longer be sent and every
+    /// suspended sender is resumed (to fail).
+    func close() {
+        let resume = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.isClosed = true
+            var resume: [CheckedContinuation<Void, Never>] = []
+            for index in state.slots.indices {
+                if let waiter = state.slots[index].headWaiter {
+                    resume.append(waiter)
+                    state.slots[index].headWaiter = nil
+                }
+            }
+            if let waiter = state.takeCapacityWaiter() { resume.append(waiter) }
+            if let waiter = state.drainWaiter {
+                resume.append(waiter)
+                state.drainWaiter = nil
+            }
+            return resume
+        }
+        for continuation in resume { continuation.resume() }
+    }
+}
+
+extension ReplyQueue.State {
+    mutating func takeCapacityWaiter() -> CheckedContinuation<Void, Never>? {
+        defer { capacityWaiter = nil }
+        return capacityWaiter
+    }
+
+    mutating func takeDrainWaiterIfComplete() -> CheckedContinuation<Void, Never>? {
+        guard drainIsComplete, let waiter = drainWaiter else { return nil }
+        drainWaiter = nil
+        return waiter
+    }
+
+    /// The waiters to resume after calls left flight.
+    mutating func takeWaitersAfterRelease() -> [CheckedContinuation<Void, Never>] {
+        var resume: [CheckedContinuation<Void, Never>] = []
+        if let waiter = takeCapacityWaiter() { resume.append(waiter) }
+        if let waiter = takeDrainWaiterIfComplete() { resume.append(waiter) }
+        return resume
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+import Varlink
+
+/// A client that breaks the protocol loses its connection, and only its own:
+/// the server keeps serving everyone else.
+@Suite struct BadInputTests {
+    /// Sends `bytes` on a fresh connection and returns what came back before the close.
+    private func replies(to bytes: String, path: String) async throws -> [RawSocket.Read] {
+        let socket = try RawSocket(path: path)
+        try await socket.send(bytes)
+        var reads: [RawSocket.Read] = []
+        while true {
+            let read = await socket.read()
+            reads.append(read)
+            if case .message = read { continue }
+            return reads
+        }
+    }
+
+    private func expectServing(_ path: String) async throws {
+        let client = try await VarlinkClient.connect(unixPath: path)
+        let echo = try await client.call("org.example.test.Echo", parameters: ["text": "fine"])
+        #expect(echo["text"] == "fine")
+        await client.close()
+    }
+
+    @Test func invalidJSONClosesTheConnection() async throws {
+        try await TestServer.with { path in
+            #expect(try await replies(to: "{not json\0", path: path) == [.closed])
+            #expect(try await replies(to: "\0", path: path) == [.closed])
+            #expect(try await replies(to: "\u{FF}\u{FE}\0", path: path) == [.closed])
+            try await expectServing(path)
+        }
+    }
+
+    @Test func aMessageThatIsNotAnObjectClosesTheConnection() async throws {
+        try await TestServer.with { path in
+            #expect(try await replies(to: "[1,2,3]\0", path: path) == [.closed])
+            #expect(try await replies(to: "\"GetInfo\"\0", path: path) == [.closed])
+            #expect(try await replies(to: "42\0", path: path) == [.closed])
+            try await expectServing(path)
+        }
+    }
+
+    @Test func aCallWithoutAMethodIsAnsweredAndClosed() async throws {
+        try await TestServer.with { path in
+            let reads = try await replies(to: #"{"parameters":{}}"# + "\0", path: path)
+            #expect(reads.count == 2)
+            #expect(reads.last == .closed)
+            if case .message(let text) = reads.first {
+                #expect(text.contains("org.varlink.service.InvalidParameter"))
+                #expect(text.contains(#""parameter":"method""#))
+            }
+            let wrongType = try await replies(to: #"{"method":7}"# + "\0", path: path)
+            #expect(wrongType.last == .closed)
+            let badFlag = try await replies(to: #"{"method":"org.example.test.Echo","more":"yes"}"# + "\0", path: path)
+            #expect(badFlag.count == 2)
+            if case .message(let text) = badFlag.first {
+                #expect(text.contains(#""parameter":"more""#))
+            }
+            try await expectServing(path)
+        }
+    }
+
+    @Test func anOversizedMessageClosesTheConnection() async throws {
+        try await TestServer.with(configure: { $0.maxMessageBytes = 1024 }) { path in
+            // Without a terminator: closed once the limit is passed.
+            let endless = String(repeating: "x", count: 4096)
+            #expect(try await replies(to: endless, path: path) == [.closed])
+            // With one, but too long.
+            let long = #"{"method":"org.example.test.Echo","parameters":{"text":""#
+                + String(repeating: "y", count: 2000) + #""}}"# + "\0"
+            #expect(try await replies(to: long, path: path) == [.closed])
+            // Just under the limit is fine.
+            let fits = #"{"method":"org.example.test.Echo","parameters":{"text":""#
+                + String(repeating: "z", count: 900) + #""}}"# + "\0"
+            let reads = try RawSocket(path: path)
+            try await reads.send(fits)
+            if case .message(let text) = await reads.read() {
+                #expect(text.count > 900)
+            } else {
+                Issue.record("no reply to a message under the limit")
+            }
+            try await expectServing(path)
+        }
+    }
+
+    @Test func earlierCallsAreAnsweredBeforeABrokenMessageCloses() async throws {
+        try await TestServer.with { path in
+            let reads = try await replies(
+                to: #"{"method":"org.example.test.Sleep","parameters":{"milliseconds":50,"tag":"kept"}}"# + "\0"
+                    + "garbage\0",
+                path: path
+            )
+            #expect(reads == [.message(#"{"parameters":{"tag":"kept"}}"#), .closed])
+        }
+    }
+
+    @Test func aSlowOrSilentClientDoesNotBlockOthers() async throws {
+        try await TestServer.with { path in
+            // One client sends half a message and goes quiet; another a never-ending stream.
+            let silent = try RawSocket(path: path)
+            try await silent.send(#"{"method":"org.example.te"#)
+            let streaming = try RawSocket(path: path)
+            try await streaming.send(#"{"method":"org.example.test.Ticks","more":true}"# + "\0")
+            _ = await streaming.read()
+            try await expectServing(path)
+        }
+    }
+
+    @Test func connectionsBeyondTheLimitAreClosed() async throws {
+        try await TestServer.with(configure: { $0.maxConnections = 2 }) { path in
+            let first = try await VarlinkClient.connect(unixPath: path)
+            let second = try await VarlinkClient.connect(unixPath: path)
+            _ = try await first.call("org.example.test.Echo", parameters: ["text": "1"])
+            _ = try await second.call("org.example.test.Echo", parameters: ["text": "2"])
+            let third = try RawSocket(path: path)
+            try await third.send(#"{"method":"org.example.test.Echo","parameters":{"text":"3"}}"# + "\0")
+            #expect(await third.read() == .closed)
+            await first.close()
+            // A slot frees once a connection closes.
+            var served = false
+            for _ in 0..<50 where !served {
+                let fourth = try await VarlinkClient.connect(unixPath: path)
+                served = (try? await fourth.call("org.example.test.Echo", parameters: ["text": "4"])) != nil
+                if !served { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(served)
+        }
+    }
+
+    @Test func idleConnectionsAreClosedButQuietStreamsAreNot() async throws {
+        try await TestServer.with(configure: { $0.idleTimeout = .milliseconds(200) }) { path in
+            let idle = try RawSocket(path: path)
+            let streaming = try RawSocket(path: path)
+            try await streaming.send(#"{"method":"org.example.test.Sleep","parameters":{"milliseconds":600,"tag":"slow"}}"# + "\0")
+            #expect(await idle.read() == .closed)
+            #expect(await streaming.readValue() == json(#"{"parameters":{"tag":"slow"}}"#))
+        }
+    }
+}

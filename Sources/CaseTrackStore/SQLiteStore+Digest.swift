@@ -4,12 +4,12 @@ import GRDB
 
 extension SQLiteStore {
     private static let lastDigestKey = "digest.last"
-    private static let day: Int64 = 86_400_000
 
     public func digestFacts(
         cohort: String?, at now: Timestamp, since: DigestMark?, overdueListLimit: Int
     ) async throws -> DigestFacts {
-        try await pool.read { db in
+        let pipelines = shared.withLock { $0.pipelines }
+        return try await pool.read { db in
             let throughSeq = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM events") ?? 0
             var facts = DigestFacts(
                 generatedAt: now, throughSeq: throughSeq, since: since, overdueListLimit: overdueListLimit)
@@ -18,7 +18,7 @@ extension SQLiteStore {
             let arguments: StatementArguments = [
                 "cohort": cohort, "now": nowMs, "after": since?.seq ?? 0, "through": throughSeq,
                 "week": facts.sevenDaysAgo.millisecondsSinceEpoch, "month": facts.thirtyDaysAgo.millisecondsSinceEpoch,
-                "day": Self.day, "limit": overdueListLimit,
+                "limit": overdueListLimit,
             ]
 
             var counts: [String: [StateCount]] = [:]
@@ -58,41 +58,48 @@ extension SQLiteStore {
                 facts.addArrivals(cohort: row["cohort"], state: row["to_state"], last7Days: row["week"], last30Days: row["month"])
             }
 
-            let ages = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT cohort, state, MAX(0, (:now - entered_at) / :day) AS days, COUNT(*) AS cases
-                    FROM cases WHERE 1 \(filter)
-                    GROUP BY cohort, state, days
-                    """, arguments: arguments)
-            while let row = try ages.next() {
-                facts.addCasesInState(cohort: row["cohort"], state: row["state"], days: row["days"], cases: row["cases"])
-            }
-
-            let overdue = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT cohort, state, COUNT(*) AS cases, SUM(persons) AS persons
-                    FROM cases WHERE deadline IS NOT NULL AND deadline < :now \(filter)
-                    GROUP BY cohort, state
-                    """, arguments: arguments)
-            while let row = try overdue.next() {
-                facts.addOverdue(cohort: row["cohort"], state: row["state"], cases: row["cases"], persons: row["persons"])
-            }
+            // Per cohort and state, from the index on (cohort, state, entered_at, persons):
+            // order statistics of entry time, and the cases that entered before the SLA cutoff.
             for record in cohorts {
-                let oldest = try Row.fetchCursor(
-                    db,
-                    sql: """
-                        SELECT id, state, persons, entered_at FROM cases
-                        WHERE cohort = ? AND deadline IS NOT NULL AND deadline < ?
-                        ORDER BY entered_at, id LIMIT ?
-                        """, arguments: [record.id, nowMs, overdueListLimit])
-                while let row = try oldest.next() {
-                    facts.offerOverdue(
-                        cohort: record.id,
-                        .init(
-                            id: row["id"], state: row["state"], persons: row["persons"],
-                            enteredAt: Timestamp(millisecondsSinceEpoch: row["entered_at"])))
+                guard let pipeline = pipelines[record.pipeline] else { continue }
+                for count in counts[record.id] ?? [] where count.cases > 0 {
+                    guard let state = pipeline.state(named: count.state), !state.isTerminal else { continue }
+                    let ranks = DigestFacts.percentileRanks(cases: count.cases)
+                    let entry = try db.cachedStatement(
+                        sql: """
+                            SELECT entered_at FROM cases INDEXED BY cases_by_entry
+                            WHERE cohort = ? AND state = ? ORDER BY entered_at DESC LIMIT 1 OFFSET ?
+                            """)
+                    if let median = try Int64.fetchOne(entry, arguments: [record.id, state.name, ranks.median]),
+                        let p90 = try Int64.fetchOne(entry, arguments: [record.id, state.name, ranks.p90])
+                    {
+                        facts.setEntryPercentiles(
+                            cohort: record.id, state: state.name, median: Timestamp(millisecondsSinceEpoch: median),
+                            p90: Timestamp(millisecondsSinceEpoch: p90))
+                    }
+                    guard let sla = state.slaDays else { continue }
+                    let cutoff = facts.overdueCutoff(slaDays: sla).millisecondsSinceEpoch
+                    let overdue = try Row.fetchOne(
+                        db.cachedStatement(
+                            sql: """
+                                SELECT COUNT(*) AS cases, COALESCE(SUM(persons), 0) AS persons FROM cases INDEXED BY cases_by_entry
+                                WHERE cohort = ? AND state = ? AND entered_at < ?
+                                """), arguments: [record.id, state.name, cutoff])
+                    guard let overdue, overdue["cases"] as Int > 0 else { continue }
+                    facts.addOverdue(cohort: record.id, state: state.name, cases: overdue["cases"], persons: overdue["persons"])
+                    let oldest = try Row.fetchCursor(
+                        db.cachedStatement(
+                            sql: """
+                                SELECT id, persons, entered_at FROM cases INDEXED BY cases_by_entry
+                                WHERE cohort = ? AND state = ? AND entered_at < ? ORDER BY entered_at, id LIMIT ?
+                                """), arguments: [record.id, state.name, cutoff, overdueListLimit])
+                    while let row = try oldest.next() {
+                        facts.offerOverdue(
+                            cohort: record.id,
+                            .init(
+                                id: row["id"], state: state.name, persons: row["persons"],
+                                enteredAt: Timestamp(millisecondsSinceEpoch: row["entered_at"])))
+                    }
                 }
             }
 

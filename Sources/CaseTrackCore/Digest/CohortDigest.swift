@@ -90,9 +90,9 @@ public struct CohortDigest: Sendable, Hashable, Codable {
             let overdue = facts.overdue[state.name] ?? DigestFacts.Tally()
             var median: Int?
             var p90: Int?
-            if !state.isTerminal, cases.isExact, let histogram = facts.casesByDaysInState[state.name] {
-                median = Self.percentile(0.5, of: histogram)
-                p90 = Self.percentile(0.9, of: histogram)
+            if !state.isTerminal, cases.isExact, let entries = facts.entryPercentiles[state.name] {
+                median = Self.wholeDays(from: entries.median, to: now)
+                p90 = Self.wholeDays(from: entries.p90, to: now)
             }
             return StateFigures(
                 state: state.name, title: state.title, outcome: state.outcome, slaDays: state.slaDays, cases: cases,
@@ -110,7 +110,7 @@ public struct CohortDigest: Sendable, Hashable, Codable {
             return OverdueCase(
                 id: overdue.id, state: overdue.state, persons: threshold == nil ? overdue.persons : nil,
                 enteredAt: overdue.enteredAt, deadline: deadline,
-                daysInState: Int(overdue.enteredAt.days(until: now).rounded(.down)),
+                daysInState: Self.wholeDays(from: overdue.enteredAt, to: now),
                 daysOverdue: Int(deadline.days(until: now).rounded(.down)))
         }
 
@@ -137,16 +137,7 @@ public struct CohortDigest: Sendable, Hashable, Codable {
             + [Point(time: now, activePersons: activePersons)]
     }
 
-    /// Nearest-rank percentile of a histogram of whole days.
-    static func percentile(_ fraction: Double, of histogram: [Int: Int]) -> Int? {
-        let total = histogram.values.reduce(0, +)
-        guard total > 0 else { return nil }
-        let rank = max(1, Int((fraction * Double(total)).rounded(.up)))
-        var seen = 0
-        for days in histogram.keys.sorted() {
-            seen += histogram[days]!
-            if seen >= rank { return days }
-        }
-        return nil
+    static func wholeDays(from start: Timestamp, to now: Timestamp) -> Int {
+        max(0, Int(start.days(until: now).rounded(.down)))
     }
 }

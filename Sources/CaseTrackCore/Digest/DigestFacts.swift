@@ -78,8 +78,8 @@ public struct DigestFacts: Sendable, Hashable {
     public struct CohortFacts: Sendable, Hashable {
         public var cohort: Cohort
         public var counts: [String: StateCount] = [:]
-        /// Per state: registered cases by whole days in state.
-        public var casesByDaysInState: [String: [Int: Int]] = [:]
+        /// Per state: when the cases at the median and the 90th percentile of time in state entered it.
+        public var entryPercentiles: [String: EntryPercentiles] = [:]
         /// Per state: cases over the SLA and their persons.
         public var overdue: [String: Tally] = [:]
         public var oldestOverdue: [OverdueCase] = []
@@ -91,6 +91,11 @@ public struct DigestFacts: Sendable, Hashable {
         public var history: [HistoryPoint] = []
 
         public init(cohort: Cohort) { self.cohort = cohort }
+    }
+
+    public struct EntryPercentiles: Sendable, Hashable {
+        public var median: Timestamp
+        public var p90: Timestamp
     }
 
     /// The active persons of a cohort at an earlier digest.
@@ -135,10 +140,23 @@ public struct DigestFacts: Sendable, Hashable {
         body(&cohorts[position])
     }
 
-    /// `cases` registered cases of `state` have been there `days` whole days.
-    public mutating func addCasesInState(cohort: String, state: String, days: Int, cases: Int) {
-        update(cohort) { $0.casesByDaysInState[state, default: [:]][days, default: 0] += cases }
+    /// The entry times of the cases at the median and the 90th percentile
+    /// of time in state: the store finds the case at each of
+    /// ``percentileRanks(cases:)``.
+    public mutating func setEntryPercentiles(cohort: String, state: String, median: Timestamp, p90: Timestamp) {
+        update(cohort) { $0.entryPercentiles[state] = EntryPercentiles(median: median, p90: p90) }
     }
+
+    /// Nearest-rank positions of the median and 90th percentile among
+    /// `cases` cases ordered from the latest to enter their state (shortest
+    /// time in state) to the earliest, counted from 0.
+    public static func percentileRanks(cases: Int) -> (median: Int, p90: Int) {
+        func rank(_ fraction: Double) -> Int { max(1, Int((fraction * Double(cases)).rounded(.up))) - 1 }
+        return (rank(0.5), rank(0.9))
+    }
+
+    /// Cases entering a state with an SLA before this time are overdue now.
+    public func overdueCutoff(slaDays: Int) -> Timestamp { generatedAt.adding(days: -slaDays) }
 
     public mutating func addOverdue(cohort: String, state: String, cases: Int, persons: Int) {
         update(cohort) { $0.overdue[state, default: Tally()] = $0.overdue[state, default: Tally()] + Tally(cases: cases, persons: persons) }

@@ -73,9 +73,9 @@ public struct DigestScheduler: Service {
         let now = clock()
         guard let last = try await tracker.store.lastDigest() else {
             // Nothing written yet: the first digest is at the next slot, and
-            // its movements are those since the beginning.
+            // its movements are those from now on.
             try await tracker.store.recordDigest(
-                DigestRecord(mark: DigestMark(time: now, seq: 0), activePersons: [:]), forgetBefore: .init(millisecondsSinceEpoch: 0))
+                DigestRecord(mark: DigestMark(time: now, seq: tracker.store.lastSeq), activePersons: [:]), forgetBefore: .init(millisecondsSinceEpoch: 0))
             return .started(next: schedule.slot(after: now))
         }
         guard schedule.isDue(now: now, last: last.time) else { return .waiting(until: schedule.slot(after: last.time)) }

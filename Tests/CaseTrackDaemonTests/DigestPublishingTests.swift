@@ -159,6 +159,8 @@ struct DigestPublishingTests {
         // Days 3 and 4 are older than two days at day 6 and were pruned.
         #expect(entries.map(\.name) == ["20261007T060100Z", "20261006T060100Z", "20261005T060100Z"])
         #expect(entries.allSatisfy { $0.formats == ["html", "json", "md"] })
+        let directory = try FileManager.default.attributesOfItem(atPath: archive.directory)
+        #expect((directory[.posixPermissions] as? Int) == 0o750)
         for format in ["json", "md", "html"] {
             let path = archive.directory + "/20261007T060100Z.\(format)"
             let attributes = try FileManager.default.attributesOfItem(atPath: path)

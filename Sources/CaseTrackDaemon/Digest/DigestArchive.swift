@@ -103,7 +103,10 @@ public struct DigestArchive: Sendable {
     }
 
     private func makeDirectory() throws {
-        if mkdir(directory, 0o750) != 0, errno != EEXIST {
+        if mkdir(directory, 0o750) == 0 {
+            // The daemon's umask (077) would otherwise keep the group out.
+            chmod(directory, 0o750)
+        } else if errno != EEXIST {
             throw Failure.cannotWrite(path: directory, reason: String(cString: strerror(errno)))
         }
     }

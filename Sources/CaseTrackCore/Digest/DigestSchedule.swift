@@ -28,7 +28,7 @@ public struct DigestSchedule: Sendable, Hashable {
     }
 
     public init(interval: Int, alignment: Int = 0, timeZone: TimeZone = TimeZone(identifier: "UTC")!) throws(Problem) {
-        guard interval >= 60, 86_400 % interval == 0 || interval % 86_400 == 0 else { throw .interval(interval) }
+        guard interval >= 1, 86_400 % interval == 0 || interval % 86_400 == 0 else { throw .interval(interval) }
         guard (0..<86_400).contains(alignment) else { throw .alignment(alignment) }
         self.interval = interval
         self.alignment = alignment

@@ -134,12 +134,21 @@ public final class Tracker: Sendable {
     /// since the last scheduled digest. `exact` shows every figure; otherwise
     /// small counts are withheld as the configuration's threshold asks.
     public func digest(cohort: String?, exact: Bool, at time: Timestamp? = nil) async throws -> Digest {
-        let settings = configuration.digest
+        digest(from: try await digestFacts(cohort: cohort, at: time ?? now), exact: exact)
+    }
+
+    /// The facts both the exact and the published digest of one moment are derived from.
+    public func digestFacts(cohort: String?, at time: Timestamp) async throws -> DigestFacts {
         let since = try await store.lastDigest()
         let facts = try await store.digestFacts(
-            cohort: cohort, at: time ?? now, since: since, overdueListLimit: settings.overdueListLimit)
+            cohort: cohort, at: time, since: since, overdueListLimit: configuration.digest.overdueListLimit)
         if let cohort, !facts.includes(cohort: cohort) { throw TrackerError.noSuchCohort(id: cohort) }
-        return Digest(
-            facts: facts, pipelines: pipelines, suppressionThreshold: exact ? nil : settings.suppressionThreshold)
+        return facts
+    }
+
+    public func digest(from facts: DigestFacts, exact: Bool) -> Digest {
+        Digest(
+            facts: facts, pipelines: pipelines,
+            suppressionThreshold: exact ? nil : configuration.digest.suppressionThreshold)
     }
 }

@@ -54,7 +54,8 @@ struct DigestJournalTests {
         }
 
         var entries: [[String: Any]] = []
-        for _ in 0..<50 {
+        // journald on a busy test host can take a few seconds to index.
+        for _ in 0..<150 {
             _ = try run(["journalctl", "--sync"])
             let text = try run(["journalctl", "-o", "json", "_PID=\(pid)", "MESSAGE_ID=\(Self.digestMessageID)", "--no-pager"])
             entries = text.split(separator: "\n").compactMap {

@@ -85,8 +85,10 @@ public struct DigestScheduler: Service {
     }
 
     private func write(at now: Timestamp, settings: DigestSettings) async throws -> [String] {
-        let exact = try await tracker.digest(cohort: nil, exact: true, at: now)
-        let published = try await tracker.digest(cohort: nil, exact: false, at: now)
+        // One snapshot: the published file and the record the next digest counts from agree.
+        let facts = try await tracker.digestFacts(cohort: nil, at: now)
+        let exact = tracker.digest(from: facts, exact: true)
+        let published = tracker.digest(from: facts, exact: false)
         let archive = DigestArchive(stateDirectory: tracker.configuration.stateDirectory)
         let paths = try archive.write(published)
         let cutoff = now.adding(days: -settings.retentionDays)

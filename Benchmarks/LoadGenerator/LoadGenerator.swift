@@ -17,7 +17,7 @@ struct LoadGenerator: AsyncParsableCommand {
 
     @Option(help: "The daemon's socket.") var socket = "/run/casetrack/io.casetrack.Tracker"
     @Option(help: "Concurrent clients, one connection each.") var clients = 16
-    @Option(help: "Calls each client keeps in flight (pipelined).") var depth = 1
+    @Option(help: "Calls each client keeps in flight, each on a connection of its own.") var depth = 1
     @Option(help: "Seconds to run.") var duration: Double = 10
     @Option(help: "Weights of call kinds: transition, move, read (DescribeCohort), status.")
     var mix = "transition=100"
@@ -88,12 +88,14 @@ struct LoadGenerator: AsyncParsableCommand {
         socket: String, client index: Int, run: String, cohort: String, weights: [(Kind, Int)],
         deadline: ContinuousClock.Instant, casesPerClient: Int, depth: Int
     ) async throws -> [Kind: [Double]] {
-        let client = try await VarlinkClient.connect(unixPath: socket)
         let total = weights.reduce(0) { $0 + $1.1 }
         // Each case alternates travel-booked / travel-cancelled; slot s owns cases s, s+depth, …
         let latencies = try await withThrowingTaskGroup(of: [Kind: [Double]].self) { group in
             for slot in 0..<depth {
                 group.addTask {
+                    // One connection per slot: the daemon applies a connection's calls in order.
+                    let client = try await VarlinkClient.connect(unixPath: socket)
+                    defer { Task { await client.close() } }
                     var generator = SystemRandomNumberGenerator()
                     var mine: [Kind: [Double]] = [:]
                     // Slot s owns cases s, s + depth, s + 2·depth, … below casesPerClient.
@@ -148,7 +150,6 @@ struct LoadGenerator: AsyncParsableCommand {
             for try await part in group { for (kind, values) in part { merged[kind, default: []] += values } }
             return merged
         }
-        await client.close()
         return latencies
     }
 

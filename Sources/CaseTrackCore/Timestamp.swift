@@ -55,7 +55,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
             let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
             (1...12).contains(month), (1...31).contains(day)
         else { return nil }
-        var seconds = Self.days(fromCivil: Int64(year), month, day) * 86_400
+        let dayNumber = Self.days(fromCivil: Int64(year), month, day)
+        guard Self.civil(fromDays: dayNumber) == (Int64(year), month, day) else { return nil }
+        var seconds = dayNumber * 86_400
         var milli: Int64 = 0
         if bytes.count > 10 {
             guard bytes.count >= 20, bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: " "),

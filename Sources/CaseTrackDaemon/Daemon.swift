@@ -154,7 +154,9 @@ struct ListenerService: Service {
         let tracker = self.tracker
         let socket = socketDescription
         try await withGracefulShutdownHandler {
-            try await cancelWhenGracefulShutdown {
+            // Graceful shutdown cancels the server's task; it then drains and
+            // returns, and the cancellation is the request, not a failure.
+            try await ignoringCancellation {
                 try await server.run(onListening: {
                     _ = notifier.ready()
                     _ = notifier.status(await SupervisorService.statusLine(tracker))
@@ -168,6 +170,16 @@ struct ListenerService: Service {
             _ = notifier.status("Stopping: finishing calls in flight")
             logger.notice("casetrackd stopping: finishing calls in flight")
         }
+    }
+}
+
+/// Runs `body` until graceful shutdown cancels it; a CancellationError from
+/// that is a normal end.
+func ignoringCancellation(_ body: @escaping @Sendable () async throws -> Void) async throws {
+    do {
+        try await cancelWhenGracefulShutdown { try await body() }
+    } catch is CancellationError {
+        return
     }
 }
 

@@ -17,7 +17,10 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public struct Limits: Sendable, Equatable {
         public var maxMessageBytes = 1 << 20
         public var maxConnections = 1024
-        public var maxInFlightPerConnection = 64
+        /// Calls of one connection processed at once. 1 (the default) keeps a
+        /// connection's calls strictly in order, so a read sees the writes sent
+        /// before it on the same connection; use more connections for parallelism.
+        public var maxInFlightPerConnection = 1
         public var idleTimeoutSeconds = 600
         public var maxImportBatch = 10_000
         public var maxListLimit = 1_000

@@ -31,17 +31,32 @@ extension SQLiteStore {
             ).map(Rows.cohort)
             for record in cohorts { facts.add(cohort: record, counts: counts[record.id] ?? []) }
 
+            // Registrations, the bulk of an import, are grouped on fewer
+            // columns than the rest: SQLite sorts every row it groups.
             let movements = try Row.fetchCursor(
                 db,
                 sql: """
                     SELECT cohort, kind, event, from_state, to_state, COUNT(case_id) AS cases, SUM(persons) AS persons
-                    FROM events WHERE seq > :after AND seq <= :through \(filter)
+                    FROM events WHERE seq > :after AND seq <= :through AND kind != 'case-added' \(filter)
                     GROUP BY cohort, kind, event, from_state, to_state
                     """, arguments: arguments)
             while let row = try movements.next() {
                 guard let kind = EventKind(rawValue: row["kind"]) else { continue }
                 facts.addEvents(
                     cohort: row["cohort"], kind: kind, event: row["event"], from: row["from_state"], to: row["to_state"],
+                    cases: row["cases"], persons: row["persons"])
+            }
+            let registrations = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT cohort, to_state, COUNT(*) AS cases, SUM(persons) AS persons
+                    FROM events
+                    WHERE seq > :after AND seq <= :through AND kind = 'case-added' AND from_state IS NULL \(filter)
+                    GROUP BY cohort, to_state
+                    """, arguments: arguments)
+            while let row = try registrations.next() {
+                facts.addEvents(
+                    cohort: row["cohort"], kind: .caseAdded, event: nil, from: nil, to: row["to_state"],
                     cases: row["cases"], persons: row["persons"])
             }
 

@@ -276,7 +276,14 @@ public final class SQLiteStore: Store {
         do {
             try FileSafety.createPrivateFile(temporary)
             let target = try DatabaseQueue(path: temporary)
-            try pool.backup(to: target)
+            // The copy is synchronous and can take seconds: keep it off the
+            // cooperative thread pool.
+            let pool = self.pool
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                DispatchQueue.global(qos: .utility).async {
+                    continuation.resume(with: Result { try pool.backup(to: target) })
+                }
+            }
             try target.close()
             try FileSafety.syncFile(temporary)
             guard rename(temporary, destination) == 0 else {
@@ -287,6 +294,9 @@ public final class SQLiteStore: Store {
                 throw StoreError.backupFailed(path: destination, reason: String(cString: strerror(errno)))
             }
             return Int64(info.st_size)
+        } catch StoreError.unavailable(let reason) {
+            unlink(temporary)
+            throw StoreError.backupFailed(path: destination, reason: reason)
         } catch let error as StoreError {
             unlink(temporary)
             throw error

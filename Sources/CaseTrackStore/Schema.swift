@@ -56,7 +56,8 @@ enum Schema {
                         id TEXT PRIMARY KEY NOT NULL,
                         kind TEXT NOT NULL,
                         seq INTEGER NOT NULL,
-                        count INTEGER NOT NULL
+                        count INTEGER NOT NULL,
+                        pipeline_version INTEGER
                     ) WITHOUT ROWID;
                     CREATE TABLE meta (
                         key TEXT PRIMARY KEY NOT NULL,

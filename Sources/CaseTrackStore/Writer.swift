@@ -51,7 +51,7 @@ final class Writer: @unchecked Sendable {
         do {
             if let requestId = context.requestId,
                 let stored = try Row.fetchOne(
-                    db.cachedStatement(sql: "SELECT kind, seq, count FROM requests WHERE id = ?"), arguments: [requestId])
+                    db.cachedStatement(sql: "SELECT kind, seq, count, pipeline_version FROM requests WHERE id = ?"), arguments: [requestId])
             {
                 return .success(try StoredResult.recall(stored, db: db))
             }
@@ -62,9 +62,10 @@ final class Writer: @unchecked Sendable {
                 let events = try execute(plan.effects, ledger: ledger, db: db, created: &created)
                 let result = plan.result(appended: events)
                 if let requestId = context.requestId {
-                    let (kind, seq, count) = StoredResult.remember(result, events: events)
-                    try db.cachedStatement(sql: "INSERT INTO requests(id, kind, seq, count) VALUES (?, ?, ?, ?)")
-                        .execute(arguments: [requestId, kind, seq, count])
+                    let (kind, seq, count, version) = StoredResult.remember(result, events: events)
+                    try db.cachedStatement(
+                        sql: "INSERT INTO requests(id, kind, seq, count, pipeline_version) VALUES (?, ?, ?, ?, ?)"
+                    ).execute(arguments: [requestId, kind, seq, count, version])
                 }
                 answer = result
                 return .commit
@@ -219,14 +220,16 @@ struct TransactionReader: LedgerReader {
 /// a copy: the event it appended (whose row holds what the answer showed),
 /// or the number of cases imported.
 enum StoredResult {
-    static func remember(_ result: MutationResult, events: [Event]) -> (kind: String, seq: Int64, count: Int) {
+    static func remember(
+        _ result: MutationResult, events: [Event]
+    ) -> (kind: String, seq: Int64, count: Int, pipelineVersion: Int?) {
         let last = events.last?.seq ?? 0
         switch result {
-        case .cohort: return ("cohort", last, 0)
-        case .event: return ("event", last, 0)
-        case .addedCase: return ("case", last, 0)
-        case .imported(let count): return ("imported", events.first?.seq ?? 0, count)
-        case .transitioned: return ("transition", last, 0)
+        case .cohort: return ("cohort", last, 0, nil)
+        case .event: return ("event", last, 0, nil)
+        case .addedCase(let record): return ("case", last, 0, record.pipelineVersion)
+        case .imported(let count): return ("imported", events.first?.seq ?? 0, count, nil)
+        case .transitioned(let record, _): return ("transition", last, 0, record.pipelineVersion)
         }
     }
 
@@ -260,6 +263,7 @@ enum StoredResult {
             record.state = event.to ?? record.state
             record.enteredAt = event.time
             record.persons = event.persons
+            if let version: Int = row["pipeline_version"] { record.pipelineVersion = version }
             return kind == "case" ? .addedCase(record) : .transitioned(record, event)
         }
     }

@@ -70,15 +70,11 @@ struct BackupTests {
             let directory = (path as NSString).deletingLastPathComponent
             let target = directory + "/missing/backup.sqlite"
             let error = await #expect(throws: StoreError.self) { _ = try await store.backup(to: target) }
-            withKnownIssue(
-                "SQLiteStore.backup rethrows FileSafety's StoreError.unavailable (\"the store cannot write\") when the partial file cannot be created"
-            ) {
-                guard case .backupFailed(let failedPath, _) = error else {
-                    Issue.record("failed with \(String(describing: error))")
-                    return
-                }
-                #expect(failedPath == target)
+            guard case .backupFailed(let failedPath, _) = error else {
+                Issue.record("failed with \(String(describing: error))")
+                return
             }
+            #expect(failedPath == target)
             #expect(!FileManager.default.fileExists(atPath: target))
             let problems = try await store.verify()
             #expect(problems == [], "the store itself is unharmed")

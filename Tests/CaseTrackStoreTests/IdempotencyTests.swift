@@ -117,11 +117,7 @@ struct IdempotencyTests {
             #expect(answered.state == "referred")
             #expect(answered.enteredAt == StoreFixture.noon)
             #expect(answered.persons == 3)
-            withKnownIssue(
-                "a recalled answer takes pipelineVersion from the case's current row, not from the first answer"
-            ) {
-                #expect(answered == original)
-            }
+            #expect(answered == original)
         }
     }
 

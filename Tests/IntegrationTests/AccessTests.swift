@@ -94,7 +94,7 @@ struct AccessTests {
                 let parameters = call.parameters.replacingOccurrences(of: "%USER%", with: user)
                     .replacingOccurrences(of: "%N%", with: String(userIndex))
                 let run = try ctl(
-                    as: user, socket: daemon.socket, ["--json", "call", "io.casetrack.Tracker.\(call.method)", parameters])
+                    as: user, socket: daemon.socket, ["call", "io.casetrack.Tracker.\(call.method)", parameters, "--json"])
                 let allowed = roles[user]! >= call.role
                 if allowed {
                     #expect(run.status == 0, "\(user) \(call.method): \(run.stderr)")

@@ -43,7 +43,8 @@ extension SQLiteStore {
             while let row = try movements.next() {
                 guard let kind = EventKind(rawValue: row["kind"]) else { continue }
                 facts.addEvents(
-                    cohort: row["cohort"], kind: kind, event: row["event"], from: row["from_state"], to: row["to_state"],
+                    cohort: row["cohort"], kind: kind, event: row["event"], from: row["from_state"],
+                    to: row["to_state"],
                     cases: row["cases"], persons: row["persons"])
             }
             let registrations = try Row.fetchCursor(
@@ -70,7 +71,8 @@ extension SQLiteStore {
                     GROUP BY cohort, to_state
                     """, arguments: arguments)
             while let row = try arrivals.next() {
-                facts.addArrivals(cohort: row["cohort"], state: row["to_state"], last7Days: row["week"], last30Days: row["month"])
+                facts.addArrivals(
+                    cohort: row["cohort"], state: row["to_state"], last7Days: row["week"], last30Days: row["month"])
             }
 
             // Per cohort and state, from the index on (cohort, state, entered_at, persons):
@@ -101,7 +103,8 @@ extension SQLiteStore {
                                 WHERE cohort = ? AND state = ? AND entered_at < ?
                                 """), arguments: [record.id, state.name, cutoff])
                     guard let overdue, overdue["cases"] as Int > 0 else { continue }
-                    facts.addOverdue(cohort: record.id, state: state.name, cases: overdue["cases"], persons: overdue["persons"])
+                    facts.addOverdue(
+                        cohort: record.id, state: state.name, cases: overdue["cases"], persons: overdue["persons"])
                     let oldest = try Row.fetchCursor(
                         db.cachedStatement(
                             sql: """
@@ -125,7 +128,9 @@ extension SQLiteStore {
 
     public func lastDigest() async throws -> DigestMark? {
         try await pool.read { db in
-            guard let text = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [Self.lastDigestKey])
+            guard
+                let text = try String.fetchOne(
+                    db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [Self.lastDigestKey])
             else { return nil }
             return try? JSONDecoder().decode(DigestMark.self, from: Data(text.utf8))
         }
@@ -154,7 +159,9 @@ extension SQLiteStore {
 
     private static func digestRecords(_ db: Database) throws -> [DigestRecord] {
         try Row.fetchAll(db, sql: "SELECT time, seq, active_persons FROM digest_history ORDER BY time").map { row in
-            let active = (try? JSONDecoder().decode([String: Int].self, from: Data((row["active_persons"] as String).utf8))) ?? [:]
+            let active =
+                (try? JSONDecoder().decode([String: Int].self, from: Data((row["active_persons"] as String).utf8)))
+                ?? [:]
             return DigestRecord(
                 mark: DigestMark(time: Timestamp(millisecondsSinceEpoch: row["time"]), seq: row["seq"]),
                 activePersons: active)

@@ -1,8 +1,8 @@
-@testable import CaseTrackCore
 import CaseTrackStore
 import Foundation
 import Testing
 
+@testable import CaseTrackCore
 @testable import CaseTrackDaemon
 
 @Suite("Digest: published files, suppression, schedule")
@@ -17,16 +17,25 @@ struct DigestPublishingTests {
             world.clock.set(time)
             _ = try await tracker.mutate(mutation, actor: actor, requestId: nil)
         }
-        try await apply(DigestWorld.day(0, 7), .createCohort(id: Self.small, pipeline: "afghan-siv", title: "A & B <tiny>", attributes: [:]))
-        try await apply(DigestWorld.day(0, 7), .createCohort(id: Self.large, pipeline: "usrap", title: nil, attributes: [:]))
+        try await apply(
+            DigestWorld.day(0, 7),
+            .createCohort(id: Self.small, pipeline: "afghan-siv", title: "A & B <tiny>", attributes: [:]))
+        try await apply(
+            DigestWorld.day(0, 7), .createCohort(id: Self.large, pipeline: "usrap", title: nil, attributes: [:]))
         try await apply(DigestWorld.day(0, 8), .intake(cohort: Self.small, state: nil, persons: 3, note: nil))
         try await apply(DigestWorld.day(0, 8), .addCase(cohort: Self.small, NewCase(id: "S-1", persons: 4)))
-        try await apply(DigestWorld.day(1, 8), .move(cohort: Self.small, from: "com-application", to: nil, event: "deported", persons: 2, note: nil))
+        try await apply(
+            DigestWorld.day(1, 8),
+            .move(cohort: Self.small, from: "com-application", to: nil, event: "deported", persons: 2, note: nil))
         try await apply(DigestWorld.day(0, 9), .intake(cohort: Self.large, state: nil, persons: 900, note: nil))
         let initial = try #require(world.pipelines["usrap"]).defaultInitialState.name
         let next = try #require(world.pipelines["usrap"]?.transitions(from: initial).first)
-        try await apply(DigestWorld.day(2, 9), .move(cohort: Self.large, from: initial, to: next.to, event: next.event, persons: 1, note: nil))
-        try await apply(DigestWorld.day(2, 10), .move(cohort: Self.large, from: initial, to: next.to, event: next.event, persons: 40, note: nil))
+        try await apply(
+            DigestWorld.day(2, 9),
+            .move(cohort: Self.large, from: initial, to: next.to, event: next.event, persons: 1, note: nil))
+        try await apply(
+            DigestWorld.day(2, 10),
+            .move(cohort: Self.large, from: initial, to: next.to, event: next.event, persons: 40, note: nil))
     }
 
     /// Every count in a published digest is 0, at least the threshold, or withheld.
@@ -34,7 +43,8 @@ struct DigestPublishingTests {
         if count.isExact {
             #expect(count.shown == 0 || abs(count.shown) >= threshold, "\(what) shows \(count.shown)")
         } else {
-            #expect(count.shown == 0 || abs(count.shown) >= threshold, "\(what) shows \(count.shown) beside withheld parts")
+            #expect(
+                count.shown == 0 || abs(count.shown) >= threshold, "\(what) shows \(count.shown) beside withheld parts")
         }
     }
 
@@ -86,7 +96,10 @@ struct DigestPublishingTests {
         let forms = [DigestFormat.text, .md, .html].map { ($0, $0.render(digest)) }
         for (format, text) in forms {
             for value in 1...4 {
-                for pattern in ["| \(value) |", ">\(value)<", "  \(value)\n", "  \(value)  ", ": \(value),", ": \(value)\n", " \(value) persons"] {
+                for pattern in [
+                    "| \(value) |", ">\(value)<", "  \(value)\n", "  \(value)  ", ": \(value),", ": \(value)\n",
+                    " \(value) persons",
+                ] {
                     #expect(!text.contains(pattern), "\(format) shows \(pattern.debugDescription)")
                 }
             }
@@ -165,7 +178,8 @@ struct DigestPublishingTests {
             let path = archive.directory + "/20261007T060100Z.\(format)"
             let attributes = try FileManager.default.attributesOfItem(atPath: path)
             #expect((attributes[.posixPermissions] as? Int) == 0o640)
-            let target = try FileManager.default.destinationOfSymbolicLink(atPath: archive.directory + "/latest.\(format)")
+            let target = try FileManager.default.destinationOfSymbolicLink(
+                atPath: archive.directory + "/latest.\(format)")
             #expect(target == "20261007T060100Z.\(format)")
         }
         let listed = DigestCall.list(tracker: tracker)
@@ -186,7 +200,8 @@ struct DigestPublishingTests {
         let admin = try await DigestCall.answer(.init(cohort: Self.small, format: "md"), tracker: tracker, role: .admin)
         #expect(admin.digest.suppressionThreshold == nil)
         #expect(admin.rendered?.hasPrefix("# casetrack digest") == true)
-        let reader = try await DigestCall.answer(.init(cohort: Self.small, format: nil), tracker: tracker, role: .reader)
+        let reader = try await DigestCall.answer(
+            .init(cohort: Self.small, format: nil), tracker: tracker, role: .reader)
         #expect(reader.digest.suppressionThreshold == 5)
         #expect(reader.rendered == nil)
         let published = try await DigestCall.answer(.init(cohort: nil, published: true), tracker: tracker, role: .admin)
@@ -204,11 +219,19 @@ struct DigestPublishingTests {
         let newYork = try #require(TimeZone(identifier: "America/New_York"))
         let daily = try DigestSchedule(interval: 86_400, alignment: 6 * 3600, timeZone: newYork)
         // 2026-11-01 is the end of daylight saving time in New York.
-        #expect(daily.slot(after: Timestamp(rfc3339: "2026-10-31T12:00:00Z")!) == Timestamp(rfc3339: "2026-11-01T11:00:00Z")!)
-        #expect(daily.slot(after: Timestamp(rfc3339: "2026-10-30T12:00:00Z")!) == Timestamp(rfc3339: "2026-10-31T10:00:00Z")!)
+        #expect(
+            daily.slot(after: Timestamp(rfc3339: "2026-10-31T12:00:00Z")!) == Timestamp(
+                rfc3339: "2026-11-01T11:00:00Z")!)
+        #expect(
+            daily.slot(after: Timestamp(rfc3339: "2026-10-30T12:00:00Z")!) == Timestamp(
+                rfc3339: "2026-10-31T10:00:00Z")!)
         let sixHours = try DigestSchedule(interval: 6 * 3600)
-        #expect(sixHours.slot(after: Timestamp(rfc3339: "2026-11-29T05:21:00Z")!) == Timestamp(rfc3339: "2026-11-29T06:00:00Z")!)
-        #expect(sixHours.slot(atOrBefore: Timestamp(rfc3339: "2026-11-29T23:59:00Z")!) == Timestamp(rfc3339: "2026-11-29T18:00:00Z")!)
+        #expect(
+            sixHours.slot(after: Timestamp(rfc3339: "2026-11-29T05:21:00Z")!) == Timestamp(
+                rfc3339: "2026-11-29T06:00:00Z")!)
+        #expect(
+            sixHours.slot(atOrBefore: Timestamp(rfc3339: "2026-11-29T23:59:00Z")!) == Timestamp(
+                rfc3339: "2026-11-29T18:00:00Z")!)
         let weekly = try DigestSchedule(interval: 7 * 86_400)
         let next = weekly.slot(after: Timestamp(rfc3339: "2026-11-29T00:00:00Z")!)
         #expect(weekly.slot(after: next) == next.adding(days: 7))
@@ -219,8 +242,11 @@ struct DigestPublishingTests {
         #expect(utcDaily.isDue(now: now, last: last))
         #expect(!utcDaily.isDue(now: now.adding(seconds: 60), last: now))
         #expect(throws: DigestSchedule.Problem.self) { try DigestSchedule(interval: 7 * 3600) }
-        #expect(throws: ConfigurationError.self) { try DaemonConfiguration.parse("digest: { every: 5x }", file: "c.yaml") }
-        let parsed = try DaemonConfiguration.parse("digest: { every: 6h, timezone: UTC, suppressBelow: 10 }", file: "c.yaml")
+        #expect(throws: ConfigurationError.self) {
+            try DaemonConfiguration.parse("digest: { every: 5x }", file: "c.yaml")
+        }
+        let parsed = try DaemonConfiguration.parse(
+            "digest: { every: 6h, timezone: UTC, suppressBelow: 10 }", file: "c.yaml")
         #expect(parsed.digest.every == 21_600)
         #expect(parsed.digest.at == 0)
         #expect(parsed.digest.suppressionThreshold == 10)

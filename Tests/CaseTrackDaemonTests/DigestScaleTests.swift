@@ -30,7 +30,8 @@ struct DigestScaleTests {
                 world.clock.set(DigestWorld.day(index % 200, 7))
                 if try await store.cohort(id: cohort) == nil {
                     _ = try await tracker.mutate(
-                        .createCohort(id: cohort, pipeline: index % 2 == 0 ? "afghan-siv" : "usrap", title: nil, attributes: [:]),
+                        .createCohort(
+                            id: cohort, pipeline: index % 2 == 0 ? "afghan-siv" : "usrap", title: nil, attributes: [:]),
                         actor: actor, requestId: nil)
                 }
                 let pipeline = try #require(try await tracker.pipeline(ofCohort: cohort))
@@ -49,7 +50,8 @@ struct DigestScaleTests {
                     group.addTask {
                         for id in stride(from: worker, to: 20_000, by: 64) {
                             _ = try? await tracker.mutate(
-                                .transition(caseId: "C\(id * 37)", event: nil, to: "deported", expectedState: nil, note: nil),
+                                .transition(
+                                    caseId: "C\(id * 37)", event: nil, to: "deported", expectedState: nil, note: nil),
                                 actor: actor, requestId: nil)
                         }
                     }
@@ -70,7 +72,8 @@ struct DigestScaleTests {
         print("digest of \(cases) cases, movements of all \(digest.throughSeq) events: \(whole)")
         // A daily digest: the movements are the last day's 20,000 events.
         try await store.recordDigest(
-            DigestRecord(mark: DigestMark(time: DigestWorld.day(200, 6), seq: digest.throughSeq - 20_000), activePersons: [:]),
+            DigestRecord(
+                mark: DigestMark(time: DigestWorld.day(200, 6), seq: digest.throughSeq - 20_000), activePersons: [:]),
             forgetBefore: DigestWorld.day(0, 0))
         started = ContinuousClock.now
         digest = try await tracker.digest(cohort: nil, exact: false)

@@ -74,7 +74,9 @@ struct DigestScenarioTests {
         .move(cohort: Self.cohort, from: from, to: nil, event: event, persons: persons, note: nil)
     }
 
-    @Test("given weekly batches, deportations and an SLA breach, the digest's figures are exact; restarts neither repeat nor skip; downtime gives one catch-up")
+    @Test(
+        "given weekly batches, deportations and an SLA breach, the digest's figures are exact; restarts neither repeat nor skip; downtime gives one catch-up"
+    )
     func story() async throws {
         let world = try DigestWorld()
         defer { world.remove() }
@@ -84,22 +86,35 @@ struct DigestScenarioTests {
         world.clock.set(DigestWorld.day(0, 5))
         #expect(try await scheduler.tick() == .started(next: DigestWorld.day(0, 6)))
 
-        try await at(world, DigestWorld.day(0, 7), tracker,
-            .createCohort(id: Self.cohort, pipeline: "afghan-siv", title: "Afghans in Pakistan awaiting US visas", attributes: ["host": "PK"]))
-        try await at(world, DigestWorld.day(0, 7, 1), tracker,
+        try await at(
+            world, DigestWorld.day(0, 7), tracker,
+            .createCohort(
+                id: Self.cohort, pipeline: "afghan-siv", title: "Afghans in Pakistan awaiting US visas",
+                attributes: ["host": "PK"]))
+        try await at(
+            world, DigestWorld.day(0, 7, 1), tracker,
             .intake(cohort: Self.cohort, state: nil, persons: 25_000, note: "count from the briefing"))
         for (id, persons) in [("SIV-A", 5), ("SIV-B", 4), ("SIV-C", 6)] {
-            try await at(world, DigestWorld.day(0, 8), tracker,
+            try await at(
+                world, DigestWorld.day(0, 8), tracker,
                 .addCase(cohort: Self.cohort, NewCase(id: id, persons: persons, fromUnregistered: true)))
         }
         var weeks: [(Timestamp, Mutation)] = [
-            (DigestWorld.day(1, 7), .transition(caseId: "SIV-A", event: "com-approved", to: nil, expectedState: nil, note: nil)),
+            (
+                DigestWorld.day(1, 7),
+                .transition(caseId: "SIV-A", event: "com-approved", to: nil, expectedState: nil, note: nil)
+            ),
             (DigestWorld.day(20, 7), move(120, "com-application", "deported")),
             (DigestWorld.day(40, 7), move(3, "com-approved", "deported")),
             (DigestWorld.day(45, 7), move(300, "com-approved", "petition-filed")),
-            (DigestWorld.day(50, 7), .transition(caseId: "SIV-B", event: "withdrew", to: nil, expectedState: nil, note: nil)),
+            (
+                DigestWorld.day(50, 7),
+                .transition(caseId: "SIV-B", event: "withdrew", to: nil, expectedState: nil, note: nil)
+            ),
         ]
-        for week in 1...7 { weeks.append((DigestWorld.day(7 * week, 7, 30), move(500, "com-application", "com-approved"))) }
+        for week in 1...7 {
+            weeks.append((DigestWorld.day(7 * week, 7, 30), move(500, "com-application", "com-approved")))
+        }
         for (time, mutation) in weeks.sorted(by: { $0.0 < $1.0 }) { try await at(world, time, tracker, mutation) }
 
         // The daemon was down from day 0 to day 56: one catch-up digest, not 56.
@@ -140,7 +155,9 @@ struct DigestScenarioTests {
         // The exact figures.
         #expect(exact.since?.time == DigestWorld.day(56, 6, 30))
         let siv = try #require(exact.cohorts.first)
-        func state(_ name: String) throws -> CohortDigest.StateFigures { try #require(siv.states.first { $0.state == name }) }
+        func state(_ name: String) throws -> CohortDigest.StateFigures {
+            try #require(siv.states.first { $0.state == name })
+        }
         #expect(try state("com-application").persons == .exact(19_869))
         #expect(try state("com-application").cases == .exact(1))
         #expect(try state("com-approved").persons == .exact(3_702))

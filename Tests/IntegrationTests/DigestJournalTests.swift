@@ -30,7 +30,8 @@ struct DigestJournalTests {
         let client = try RawClient(path: daemon.socket)
         _ = try client.call("io.casetrack.Tracker.CreateCohort", ["id": "digested", "pipeline": "usrap"])
         _ = try client.call("io.casetrack.Tracker.Intake", ["cohort": "digested", "persons": 300])
-        _ = try client.call("io.casetrack.Tracker.Move", ["cohort": "digested", "from": "referred", "to": "deported", "persons": 3])
+        _ = try client.call(
+            "io.casetrack.Tracker.Move", ["cohort": "digested", "from": "referred", "to": "deported", "persons": 3])
         let latest = daemon.stateDirectory + "/digests/latest.json"
         let deadline = Date().addingTimeInterval(20)
         // The first digest after the move (a digest with the move counted has 297 active).
@@ -57,14 +58,17 @@ struct DigestJournalTests {
         // journald on a busy test host can take a few seconds to index.
         for _ in 0..<150 {
             _ = try run(["journalctl", "--sync"])
-            let text = try run(["journalctl", "-o", "json", "_PID=\(pid)", "MESSAGE_ID=\(Self.digestMessageID)", "--no-pager"])
+            let text = try run([
+                "journalctl", "-o", "json", "_PID=\(pid)", "MESSAGE_ID=\(Self.digestMessageID)", "--no-pager",
+            ])
             entries = text.split(separator: "\n").compactMap {
                 try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
             }
             if entries.contains(where: { $0["ACTIVE_PERSONS"] as? String == "297" }) { break }
             usleep(100_000)
         }
-        let entry = try #require(entries.first { $0["ACTIVE_PERSONS"] as? String == "297" }, "no digest entry among \(entries.count)")
+        let entry = try #require(
+            entries.first { $0["ACTIVE_PERSONS"] as? String == "297" }, "no digest entry among \(entries.count)")
         #expect(entry["COHORT"] as? String == "digested")
         #expect(entry["OVERDUE_CASES"] as? String == "0")
         // 3 deported in the last 30 days is withheld, and so is the clearance date resting on it.

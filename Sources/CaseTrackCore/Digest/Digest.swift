@@ -160,7 +160,8 @@ public enum Clearance: Sendable, Hashable, Codable, CustomStringConvertible {
         switch try container.decode(String.self, forKey: .status) {
         case "projected":
             self = .projected(
-                date: try container.decode(String.self, forKey: .date), days: try container.decode(Int.self, forKey: .days))
+                date: try container.decode(String.self, forKey: .date),
+                days: try container.decode(Int.self, forKey: .days))
         case "none-at-current-rate": self = .noneAtCurrentRate
         case "nothing-to-clear": self = .nothingToClear
         default: self = .withheld

@@ -159,7 +159,10 @@ public struct DigestFacts: Sendable, Hashable {
     public func overdueCutoff(slaDays: Int) -> Timestamp { generatedAt.adding(days: -slaDays) }
 
     public mutating func addOverdue(cohort: String, state: String, cases: Int, persons: Int) {
-        update(cohort) { $0.overdue[state, default: Tally()] = $0.overdue[state, default: Tally()] + Tally(cases: cases, persons: persons) }
+        update(cohort) {
+            $0.overdue[state, default: Tally()] =
+                $0.overdue[state, default: Tally()] + Tally(cases: cases, persons: persons)
+        }
     }
 
     /// Offers an overdue case for the cohort's list of the oldest; keeps the
@@ -188,7 +191,10 @@ public struct DigestFacts: Sendable, Hashable {
         case .move, .transition: key = MovementKey(kind: .transition, event: event, from: from, to: to)
         case .cohortCreated: return
         }
-        update(cohort) { $0.movements[key, default: Tally()] = $0.movements[key, default: Tally()] + Tally(cases: cases, persons: persons) }
+        update(cohort) {
+            $0.movements[key, default: Tally()] =
+                $0.movements[key, default: Tally()] + Tally(cases: cases, persons: persons)
+        }
     }
 
     /// Persons moved into `state` (by a move or transition) in the trailing windows.

@@ -67,7 +67,9 @@ public struct DigestSchedule: Sendable, Hashable {
         var probe = time.adding(seconds: interval)
         while true {
             let slot = slot(atOrBefore: probe)
-            if slot <= time { probe = probe.adding(seconds: interval) } else {
+            if slot <= time {
+                probe = probe.adding(seconds: interval)
+            } else {
                 // Step back until the slot before it is not after `time`.
                 var candidate = slot
                 while true {

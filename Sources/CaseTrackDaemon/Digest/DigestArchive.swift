@@ -35,7 +35,8 @@ public struct DigestArchive: Sendable {
     /// `20261129T060000Z`: sortable, and free of characters shells and URLs dislike.
     public static func name(for time: Timestamp) -> String {
         let text = time.rfc3339
-        return String(text.prefix(19)).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "") + "Z"
+        return String(text.prefix(19)).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
+            + "Z"
     }
 
     static func time(fromName name: String) -> Timestamp? {

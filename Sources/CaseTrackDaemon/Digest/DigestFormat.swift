@@ -50,9 +50,12 @@ struct DigestText {
         var out: [String] = []
         out.append(heading(1, "casetrack digest \(digest.generatedAt.rfc3339)"))
         var lead = "Events through #\(digest.throughSeq)"
-        lead += digest.since.map { ", movements since the digest of \($0.time.rfc3339)" } ?? ", movements since the beginning"
+        lead +=
+            digest.since.map { ", movements since the digest of \($0.time.rfc3339)" }
+            ?? ", movements since the beginning"
         if let threshold = digest.suppressionThreshold {
-            lead += ". Counts from 1 to \(threshold - 1) are withheld (shown as <\(threshold)); totals add only what is shown."
+            lead +=
+                ". Counts from 1 to \(threshold - 1) are withheld (shown as <\(threshold)); totals add only what is shown."
         } else {
             lead += ". Exact figures: not for publication."
         }
@@ -64,7 +67,9 @@ struct DigestText {
     }
 
     private func heading(_ level: Int, _ text: String) -> String {
-        markdown ? String(repeating: "#", count: level) + " " + text : (level == 1 ? text.uppercased() : text + "\n" + String(repeating: "-", count: text.count))
+        markdown
+            ? String(repeating: "#", count: level) + " " + text
+            : (level == 1 ? text.uppercased() : text + "\n" + String(repeating: "-", count: text.count))
     }
 
     private func summary(_ summary: DigestSummary) -> String {
@@ -85,7 +90,8 @@ struct DigestText {
 
     private func section(_ cohort: CohortDigest) -> [String] {
         var out: [String] = []
-        out.append(heading(2, "Cohort \(cohort.cohort)" + (cohort.title.map { ": \($0)" } ?? "") + " (\(cohort.pipeline))"))
+        out.append(
+            heading(2, "Cohort \(cohort.cohort)" + (cohort.title.map { ": \($0)" } ?? "") + " (\(cohort.pipeline))"))
         out.append(summary(cohort.summary))
         let days = { (value: Int?) in value.map(String.init) ?? "-" }
         out.append(

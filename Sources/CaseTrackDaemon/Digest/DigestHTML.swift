@@ -11,12 +11,14 @@ struct DigestHTML {
         var body = ""
         body += "<h1>casetrack digest \(escape(digest.generatedAt.rfc3339))</h1>\n"
         if let threshold = digest.suppressionThreshold {
-            body += "<p class=\"note\">Counts from 1 to \(threshold - 1) are withheld and shown as "
+            body +=
+                "<p class=\"note\">Counts from 1 to \(threshold - 1) are withheld and shown as "
                 + "\(escape("<\(threshold)")); totals add only what is shown.</p>\n"
         } else {
             body += "<p class=\"note\">Exact figures: not for publication.</p>\n"
         }
-        body += "<p>Events through #\(digest.throughSeq); movements since "
+        body +=
+            "<p>Events through #\(digest.throughSeq); movements since "
             + (digest.since.map { "the digest of \(escape($0.time.rfc3339))" } ?? "the beginning") + ".</p>\n"
         body += "<h2>All cohorts</h2>\n" + summary(digest.total)
         for cohort in digest.cohorts { body += section(cohort) }
@@ -61,12 +63,14 @@ struct DigestHTML {
     }
 
     private func section(_ cohort: CohortDigest) -> String {
-        var html = "<h2>Cohort \(escape(cohort.cohort))\(escape(cohort.title.map { ": \($0)" } ?? "")) "
+        var html =
+            "<h2>Cohort \(escape(cohort.cohort))\(escape(cohort.title.map { ": \($0)" } ?? "")) "
             + "<small>(\(escape(cohort.pipeline)))</small></h2>\n"
         html += summary(cohort.summary)
         html += barChart(cohort)
         html += lineChart(cohort)
-        html += "<table>\n<tr><th>State</th><th>Persons</th><th>Cases</th><th>Net change</th><th>Median days</th>"
+        html +=
+            "<table>\n<tr><th>State</th><th>Persons</th><th>Cases</th><th>Net change</th><th>Median days</th>"
             + "<th>P90 days</th><th>SLA</th><th>Overdue cases</th></tr>\n"
         for state in cohort.states {
             let median: String = state.medianDaysInState.map(String.init) ?? "-"
@@ -88,17 +92,20 @@ struct DigestHTML {
         } else {
             html += "<table>\n<tr><th>From</th><th>Event</th><th>To</th><th>Persons</th><th>Cases</th></tr>\n"
             for movement in cohort.movements {
-                html += "<tr><td>\(escape(movement.from ?? "(new)"))</td><td>\(escape(movement.event ?? movement.kind.rawValue))</td>"
+                html +=
+                    "<tr><td>\(escape(movement.from ?? "(new)"))</td><td>\(escape(movement.event ?? movement.kind.rawValue))</td>"
                     + "<td>\(escape(movement.to))</td><td class=\"n\">\(escape(movement.persons.description))</td>"
                     + "<td class=\"n\">\(escape(movement.cases.description))</td></tr>\n"
             }
             html += "</table>\n"
         }
         if !cohort.oldestOverdue.isEmpty {
-            html += "<h3>Oldest overdue cases</h3>\n<table>\n"
+            html +=
+                "<h3>Oldest overdue cases</h3>\n<table>\n"
                 + "<tr><th>Case</th><th>State</th><th>Entered</th><th>Days in state</th><th>Days overdue</th></tr>\n"
             for overdue in cohort.oldestOverdue {
-                html += "<tr><td>\(escape(overdue.id))</td><td>\(escape(overdue.state))</td><td>\(overdue.enteredAt.date)</td>"
+                html +=
+                    "<tr><td>\(escape(overdue.id))</td><td>\(escape(overdue.state))</td><td>\(overdue.enteredAt.date)</td>"
                     + "<td class=\"n\">\(overdue.daysInState)</td><td class=\"n\">\(overdue.daysOverdue)</td></tr>\n"
             }
             html += "</table>\n"
@@ -113,16 +120,21 @@ struct DigestHTML {
         let barWidth = 380
         let height = rowHeight * cohort.states.count + 10
         let largest = max(1, cohort.states.map(\.persons.shown).max() ?? 1)
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(labelWidth + barWidth + 90)\" height=\"\(height)\" "
+        var svg =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(labelWidth + barWidth + 90)\" height=\"\(height)\" "
             + "role=\"img\" aria-label=\"Persons per state in \(escape(cohort.cohort))\">\n"
             + "<title>Persons per state</title>\n"
         for (row, state) in cohort.states.enumerated() {
             let y = 5 + row * rowHeight
-            let width = state.persons.isExact ? Int(Double(barWidth) * Double(state.persons.shown) / Double(largest)) : 0
+            let width =
+                state.persons.isExact ? Int(Double(barWidth) * Double(state.persons.shown) / Double(largest)) : 0
             let colour = state.outcome == nil ? "#3b6ea5" : "#9aa5b1"
-            svg += "<text x=\"\(labelWidth - 6)\" y=\"\(y + 13)\" font-size=\"12\" text-anchor=\"end\">\(escape(state.title))</text>"
-            svg += "<rect x=\"\(labelWidth)\" y=\"\(y + 2)\" width=\"\(width)\" height=\"\(rowHeight - 4)\" fill=\"\(colour)\"/>"
-            svg += "<text x=\"\(labelWidth + width + 4)\" y=\"\(y + 13)\" font-size=\"12\">\(escape(state.persons.description))</text>\n"
+            svg +=
+                "<text x=\"\(labelWidth - 6)\" y=\"\(y + 13)\" font-size=\"12\" text-anchor=\"end\">\(escape(state.title))</text>"
+            svg +=
+                "<rect x=\"\(labelWidth)\" y=\"\(y + 2)\" width=\"\(width)\" height=\"\(rowHeight - 4)\" fill=\"\(colour)\"/>"
+            svg +=
+                "<text x=\"\(labelWidth + width + 4)\" y=\"\(y + 13)\" font-size=\"12\">\(escape(state.persons.description))</text>\n"
         }
         return svg + "</svg>\n"
     }
@@ -134,7 +146,8 @@ struct DigestHTML {
         let height = 160
         let left = 60
         let bottom = 20
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height + bottom)\" role=\"img\" "
+        var svg =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height + bottom)\" role=\"img\" "
             + "aria-label=\"Active persons over recent digests in \(escape(cohort.cohort))\">\n"
             + "<title>Active persons over recent digests</title>\n"
             + "<line x1=\"\(left)\" y1=\"\(height)\" x2=\"\(width - 10)\" y2=\"\(height)\" stroke=\"#999\"/>\n"
@@ -146,18 +159,27 @@ struct DigestHTML {
         func x(_ point: CohortDigest.Point) -> Int {
             points.count == 1
                 ? (left + width - 10) / 2
-                : left + Int(Double(width - 10 - left) * Double(point.time.millisecondsSinceEpoch - first.time.millisecondsSinceEpoch) / Double(span))
+                : left
+                    + Int(
+                        Double(width - 10 - left)
+                            * Double(point.time.millisecondsSinceEpoch - first.time.millisecondsSinceEpoch)
+                            / Double(span))
         }
-        func y(_ point: CohortDigest.Point) -> Int { height - 10 - Int(Double(height - 20) * Double(point.activePersons.shown) / Double(top)) }
+        func y(_ point: CohortDigest.Point) -> Int {
+            height - 10 - Int(Double(height - 20) * Double(point.activePersons.shown) / Double(top))
+        }
         let path = points.map { "\(x($0)),\(y($0))" }.joined(separator: " ")
         svg += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"#3b6ea5\" stroke-width=\"2\"/>\n"
         for point in points {
-            svg += "<circle cx=\"\(x(point))\" cy=\"\(y(point))\" r=\"3\" fill=\"#3b6ea5\"><title>\(point.time.rfc3339): "
+            svg +=
+                "<circle cx=\"\(x(point))\" cy=\"\(y(point))\" r=\"3\" fill=\"#3b6ea5\"><title>\(point.time.rfc3339): "
                 + "\(escape(point.activePersons.description))</title></circle>\n"
         }
-        svg += "<text x=\"\(left - 4)\" y=\"14\" font-size=\"11\" text-anchor=\"end\">\(escape(DigestCount.grouped(top)))</text>\n"
+        svg +=
+            "<text x=\"\(left - 4)\" y=\"14\" font-size=\"11\" text-anchor=\"end\">\(escape(DigestCount.grouped(top)))</text>\n"
         svg += "<text x=\"\(left)\" y=\"\(height + 15)\" font-size=\"11\">\(first.time.date)</text>\n"
-        svg += "<text x=\"\(width - 10)\" y=\"\(height + 15)\" font-size=\"11\" text-anchor=\"end\">\(last.time.date)</text>\n"
+        svg +=
+            "<text x=\"\(width - 10)\" y=\"\(height + 15)\" font-size=\"11\" text-anchor=\"end\">\(last.time.date)</text>\n"
         return svg + "</svg>\n"
     }
 

@@ -76,7 +76,8 @@ public struct DigestScheduler: Service {
             // Nothing written yet: the first digest is at the next slot, and
             // its movements are those from now on.
             try await tracker.store.recordDigest(
-                DigestRecord(mark: DigestMark(time: now, seq: tracker.store.lastSeq), activePersons: [:]), forgetBefore: .init(millisecondsSinceEpoch: 0))
+                DigestRecord(mark: DigestMark(time: now, seq: tracker.store.lastSeq), activePersons: [:]),
+                forgetBefore: .init(millisecondsSinceEpoch: 0))
             return .started(next: schedule.slot(after: now))
         }
         guard schedule.isDue(now: now, last: last.time) else { return .waiting(until: schedule.slot(after: last.time)) }
@@ -100,7 +101,9 @@ public struct DigestScheduler: Service {
             forgetBefore: cutoff)
         let pruned = archive.prune(before: cutoff)
         logger.notice("\(published.headline)", metadata: Self.journalFields(published, file: paths.first))
-        if !pruned.isEmpty { logger.info("Pruned \(pruned.count) digest files older than \(settings.retentionDays) days") }
+        if !pruned.isEmpty {
+            logger.info("Pruned \(pruned.count) digest files older than \(settings.retentionDays) days")
+        }
         return paths
     }
 

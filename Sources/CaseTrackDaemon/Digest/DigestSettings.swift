@@ -99,7 +99,9 @@ public struct DigestSettings: Sendable, Equatable {
     static func seconds(_ text: String) -> Int? {
         let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
         if let plain = Int(text) { return plain > 0 ? plain : nil }
-        guard let unit = text.last.flatMap({ units[$0] }), let value = Int(text.dropLast()), value > 0 else { return nil }
+        guard let unit = text.last.flatMap({ units[$0] }), let value = Int(text.dropLast()), value > 0 else {
+            return nil
+        }
         return value * unit
     }
 }

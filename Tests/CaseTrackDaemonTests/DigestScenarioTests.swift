@@ -210,6 +210,9 @@ struct DigestScenarioTests {
         #expect(cohort.summary.exited["withdrawn"] == DigestCount(shown: 0, withheldParts: 1, threshold: 5))
         #expect(cohort.summary.movedPersons == DigestCount(shown: 1_500, withheldParts: 1, threshold: 5))
         #expect(cohort.summary.throughput.projectedClearance == .withheld)
+        // 500 and 1,000 left, and a withheld 2: a difference, so the withheld part may go either way.
+        let applications = try #require(cohort.states.first { $0.state == "com-application" })
+        #expect(applications.netChange.text(signed: true) == "−1,500 ± <5")
         #expect(cohort.summary.throughput.perDayLast30Days == nil)
         #expect(cohort.oldestOverdue.isEmpty)
         #expect(cohort.states.first { $0.state == "com-approved" }?.medianDaysInState == nil)

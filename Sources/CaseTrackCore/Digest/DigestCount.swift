@@ -58,15 +58,17 @@ public struct DigestCount: Sendable, Hashable, Codable, CustomStringConvertible 
     /// `1,234`, `<5`, `1,234 + <5`, `1,234 + 2×<5`.
     public var description: String { text(signed: false) }
 
-    /// As ``description``; `signed` writes `+12` and `−3` for changes.
+    /// As ``description``; `signed` is for a net change, a difference
+    /// whose withheld parts may go either way: `+12`, `−3`, `+260 ± <5`.
     public func text(signed: Bool) -> String {
         let number = Self.grouped(shown, signed: signed)
+        let sign = signed ? "±" : "+"
         switch (withheldParts, shown) {
         case (0, _): return number
-        case (1, 0): return "<\(threshold)"
-        case (let parts, 0): return "\(parts)×<\(threshold)"
-        case (1, _): return "\(number) + <\(threshold)"
-        case (let parts, _): return "\(number) + \(parts)×<\(threshold)"
+        case (1, 0): return signed ? "±<\(threshold)" : "<\(threshold)"
+        case (let parts, 0): return "\(signed ? "±" : "")\(parts)×<\(threshold)"
+        case (1, _): return "\(number) \(sign) <\(threshold)"
+        case (let parts, _): return "\(number) \(sign) \(parts)×<\(threshold)"
         }
     }
 

@@ -25,7 +25,8 @@ struct DigestCommand: AsyncParsableCommand {
                 ["cohort": .optional(cohort), "format": .string(format.rawValue), "published": published ? .bool(true) : nil])
             global.print(reply) {
                 guard let rendered = reply["rendered"]?.stringValue else {
-                    Printer.out(DigestRendering.render(reply["digest"] ?? .null))
+                    // A casetrackd that does not render digests: its reply as JSON.
+                    Printer.json(reply["digest"] ?? .null)
                     return
                 }
                 Printer.out(rendered.hasSuffix("\n") ? String(rendered.dropLast()) : rendered)

@@ -104,10 +104,11 @@ import Glibc
 
     @Test func shutdownLetsRunningCallsFinishAndEndsStreams() async throws {
         let path = TestServer.socketPath()
+        let interface = TestInterface()
         let server = VarlinkServer(
             listen: .path(path),
             configuration: TestServer.configuration,
-            interfaces: [TestInterface()],
+            interfaces: [interface],
             logger: TestServer.logger
         )
         let (listening, listeningContinuation) = AsyncStream<Void>.makeStream()
@@ -120,7 +121,10 @@ import Glibc
         let watcher = try RawSocket(path: path)
         try await watcher.send(#"{"method":"org.example.test.Ticks","more":true}"# + "\0")
         #expect(await watcher.read() != .closed)
-        try await Task.sleep(for: .milliseconds(50))
+        // Calls not yet read when shutdown begins are not started; wait until this one runs.
+        while !interface.memory.all.contains("sleeping:done") {
+            try await Task.sleep(for: .milliseconds(5))
+        }
 
         let stopping = ContinuousClock.now
         serving.cancel()

@@ -15,7 +15,10 @@ final class IdleConnectionCloser: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
             if replies.isIdle {
-                context.close(promise: nil)
+                // The last reply may have been queued to this event loop just
+                // before the call left flight: close after it is written.
+                let channel = context.channel
+                context.eventLoop.execute { channel.close(promise: nil) }
             }
             return
         }

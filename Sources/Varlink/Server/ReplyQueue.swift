@@ -82,11 +82,13 @@ final class ReplyQueue: Sendable {
     // MARK: Admitting calls
 
     /// Waits until fewer than the allowed calls are in flight, then counts a
-    /// new one. Returns its slot id, or nil for a oneway call (which takes no
-    /// slot). Returns `.cancelled` if the task is cancelled while waiting.
+    /// new one, with its slot id (nil for a oneway call, which takes no
+    /// slot). Returns `.cancelled` if the task is cancelled while waiting or
+    /// the connection is closing.
     func admit(expectsReply: Bool, isShort: Bool) async -> Admission {
         while true {
             let admission: Admission? = state.withLock { state in
+                if case .finishShortCalls = state.drain { return .cancelled }
                 guard state.inFlight < maxInFlight else { return nil }
                 state.inFlight += 1
                 if isShort { state.runningShortCalls += 1 }
@@ -102,6 +104,7 @@ final class ReplyQueue: Sendable {
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                     let resumeNow = state.withLock { state -> Bool in
                         if state.inFlight < maxInFlight || Task.isCancelled { return true }
+                        if case .finishShortCalls = state.drain { return true }
                         state.capacityWaiter = continuation
                         return false
                     }
@@ -272,15 +275,21 @@ final class ReplyQueue: Sendable {
     /// Starts closing: `drain` says what to wait for (see `waitForDrain`).
     /// A stricter drain replaces a gentler one.
     func beginDrain(_ drain: Drain) {
-        let resume = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let resume = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             switch (state.drain, drain) {
-            case (.finishShortCalls, _), (_, .none): return nil
+            case (.finishShortCalls, _), (_, .none): return []
             case (.none, _), (.answerAll, .finishShortCalls): state.drain = drain
-            case (.answerAll, .answerAll): return nil
+            case (.answerAll, .answerAll): return []
             }
-            return state.takeDrainWaiterIfComplete()
+            var resume: [CheckedContinuation<Void, Never>] = []
+            if case .finishShortCalls = drain, let waiter = state.takeCapacityWaiter() {
+                // The reader stops admitting calls.
+                resume.append(waiter)
+            }
+            if let waiter = state.takeDrainWaiterIfComplete() { resume.append(waiter) }
+            return resume
         }
-        resume?.resume()
+        for continuation in resume { continuation.resume() }
     }
 
     /// Waits until the drain begun by `beginDrain` is complete, or the task is

@@ -128,6 +128,7 @@ struct TestInterface: VarlinkInterface {
             }
         case "Sleep":
             let sleep = try call.decodeParameters(Sleep.self)
+            memory.remember("sleeping:\(sleep.tag)")
             try await Task.sleep(for: .milliseconds(sleep.milliseconds))
             try await replies.send(Tag(tag: sleep.tag))
         case "Ticks":

@@ -30,4 +30,31 @@ struct CaseTrackCtl: AsyncParsableCommand {
             VerifyCommand.self, BackupCommand.self, DigestCommand.self, DigestsCommand.self, ReloadCommand.self,
             CallCommand.self,
         ])
+
+    /// Accepts the global options before the command too (`casetrackctl --json status`)
+    /// by moving them after it, where every command declares them.
+    static func main() async {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        var leading: [String] = []
+        while let first = arguments.first {
+            if first == "--json" || first.hasPrefix("--socket=") {
+                leading.append(arguments.removeFirst())
+            } else if first == "--socket", arguments.count >= 2 {
+                leading += arguments.prefix(2)
+                arguments.removeFirst(2)
+            } else {
+                break
+            }
+        }
+        guard !leading.isEmpty else {
+            await main(nil)
+            return
+        }
+        if let terminator = arguments.firstIndex(of: "--") {
+            arguments.insert(contentsOf: leading, at: terminator)
+        } else {
+            arguments += leading
+        }
+        await main(arguments)
+    }
 }

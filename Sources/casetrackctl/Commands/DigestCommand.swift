@@ -22,11 +22,13 @@ struct DigestCommand: AsyncParsableCommand {
         try await global.withDaemon { daemon in
             let reply = try await daemon.call(
                 "Digest",
-                ["cohort": .optional(cohort), "format": .string(format.rawValue), "published": published ? .bool(true) : nil])
+                [
+                    "cohort": .optional(cohort), "format": .string(format.rawValue),
+                    "published": published ? .bool(true) : nil,
+                ])
             global.print(reply) {
                 guard let rendered = reply["rendered"]?.stringValue else {
-                    // A casetrackd that does not render digests: its reply as JSON.
-                    Printer.json(reply["digest"] ?? .null)
+                    Printer.out(DigestRendering.render(reply["digest"] ?? .null))
                     return
                 }
                 Printer.out(rendered.hasSuffix("\n") ? String(rendered.dropLast()) : rendered)

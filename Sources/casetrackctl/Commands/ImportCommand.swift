@@ -136,13 +136,22 @@ struct ImportCommand: AsyncParsableCommand {
         let exit = Failure.report(failure.error, socket: path, origin: origin, json: global.json)
         let committed = result.committed.sorted { $0.number < $1.number }
         let rows = committed.reduce(0) { $0 + $1.cases.count }
-        var summary = "\(Formatting.count(rows)) cases were committed before it"
-        if let last = committed.last, committed.count == last.number {
-            summary += " (\(file) lines \(Formatting.count(committed[0].firstLine))–\(Formatting.count(last.lastLine)))"
-        } else if !committed.isEmpty {
-            summary += " (batches " + committed.map { String($0.number) }.joined(separator: ", ") + ")"
+        var summary: String
+        if committed.isEmpty {
+            summary = "no case of \(file) was committed"
+        } else if let last = committed.last, committed.count == last.number {
+            summary =
+                "\(Formatting.count(rows)) cases were committed before it (\(file) lines "
+                + "\(Formatting.count(committed[0].firstLine))–\(Formatting.count(last.lastLine)))"
+        } else {
+            let batches = committed.map {
+                "\($0.number) (lines \(Formatting.count($0.firstLine))–\(Formatting.count($0.lastLine)))"
+            }
+            summary =
+                "\(Formatting.count(rows)) cases were committed by the batches sent alongside it: "
+                + batches.joined(separator: ", ")
         }
-        Printer.err("casetrackctl: \(summary); each batch is all or none, and nothing after it was sent")
+        Printer.err("casetrackctl: \(summary); each batch is all or none, and no further batch was sent")
         return exit
     }
 }

@@ -42,9 +42,9 @@ struct PipelineCommand: AsyncParsableCommand {
                 let (reply, pipeline) = try await daemon.call(
                     "DescribePipeline", ["name": .string(name)], member: "pipeline", as: Pipeline.self)
                 global.print(reply) {
-                    var transitions = Table([.text("EVENT"), .text("FROM"), .text("TO")])
+                    var transitions = Table([.text("EVENT"), .text("TO"), .text("FROM")])
                     for transition in pipeline.transitions {
-                        transitions.append([transition.event, transition.from.joined(separator: ", "), transition.to])
+                        transitions.append([transition.event, transition.to, transition.from.joined(separator: ", ")])
                     }
                     Printer.out(
                         """

@@ -106,8 +106,9 @@ enum Failure {
             return
                 "case '\(s("caseId"))' is in state '\(s("actual"))', not the expected '\(s("expected"))' (someone else moved it)"
         case (true, "PermissionDenied"):
-            return "\(s("actor")) may not call \(s("method")): it needs the '\(s("required"))' role. "
-                + "Roles are granted in the access: section of casetrackd.yaml (then: systemctl reload casetrackd)"
+            return "\(s("actor")) is not allowed to call \(s("method")): it needs the '\(s("required"))' role. "
+                + "Roles are granted to users and groups in the access: section of casetrackd.yaml "
+                + "(then: systemctl reload casetrackd)"
         case (true, "InvalidArgument"):
             return "invalid \(s("parameter")): \(s("reason"))"
         case (true, "StoreUnavailable"):
@@ -156,7 +157,7 @@ enum Failure {
         if stat(path, &info) != 0 {
             let code = errno
             if code == EACCES {
-                return permissionDenied(path)
+                return permissionDenied(path, group: nil)
             }
             return "no socket at \(path) \(source): is casetrackd running? (systemctl status casetrackd.socket)"
         }
@@ -167,7 +168,7 @@ enum Failure {
         if access(path, R_OK | W_OK) != 0 && errno == EACCES
             || reason.localizedCaseInsensitiveContains("permission denied")
         {
-            return permissionDenied(path)
+            return permissionDenied(path, group: groupName(info.st_gid))
         }
         if reason.localizedCaseInsensitiveContains("refused") {
             return
@@ -177,8 +178,16 @@ enum Failure {
             "cannot connect to \(path) \(source): \(reason); is casetrackd running? (systemctl status casetrackd.socket)"
     }
 
-    private static func permissionDenied(_ path: String) -> String {
-        "permission denied on \(path): you need to be in the group that owns it (usually 'casetrack'): "
-            + "sudo usermod -aG casetrack $USER, then log in again"
+    private static func permissionDenied(_ path: String, group: String?) -> String {
+        let owner = group.map { "'\($0)'" } ?? "usually 'casetrack'"
+        let name = group ?? "casetrack"
+        return "permission denied on \(path): you need to be in the group that owns it (\(owner)): "
+            + "sudo usermod -aG \(name) $USER, then log in again"
+    }
+
+    /// The socket's group, unless it is root's (joining that is never the advice).
+    private static func groupName(_ gid: gid_t) -> String? {
+        guard gid != 0, let entry = getgrgid(gid), let name = entry.pointee.gr_name else { return nil }
+        return String(cString: name)
     }
 }

@@ -6,22 +6,16 @@ import Varlink
 enum Printer {
     /// Pretty JSON with sorted keys, as `--json` prints every reply.
     static func json(_ value: JSONValue) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        out(text(value, encoder: encoder))
+        out(JSONText.pretty(value))
     }
 
     /// One compact JSON line, as streamed replies are printed.
     static func jsonLine(_ value: JSONValue) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        out(text(value, encoder: encoder))
+        out(JSONText.compact(value))
     }
 
     static func compact(_ value: JSONValue) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return text(value, encoder: encoder)
+        JSONText.compact(value)
     }
 
     static func out(_ line: String) {
@@ -39,10 +33,5 @@ enum Printer {
 
     private static func write(_ text: String, to handle: FileHandle) {
         try? handle.write(contentsOf: Data(text.utf8))
-    }
-
-    private static func text(_ value: JSONValue, encoder: JSONEncoder) -> String {
-        guard let data = try? encoder.encode(value) else { return "null" }
-        return String(decoding: data, as: UTF8.self)
     }
 }

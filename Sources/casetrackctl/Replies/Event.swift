@@ -24,7 +24,7 @@ struct Event: Decodable, Sendable {
         case "move":
             parts.append("moved \(Formatting.count(persons)) \(from ?? "?") → \(to ?? "?")")
         case "case-added":
-            parts.append("case \(caseId ?? "?") added (\(Formatting.count(persons))) in \(to ?? "?")")
+            parts.append("case \(caseId ?? "?") added, \(Formatting.count(persons)) persons, in \(to ?? "?")")
         case "transition":
             parts.append("case \(caseId ?? "?") \(from ?? "?") → \(to ?? "?")")
         default:
@@ -57,7 +57,7 @@ extension Table {
             if showCohort { row.append(event.cohort) }
             row += [
                 event.kind, event.caseId ?? "", event.from ?? "", event.to ?? "",
-                Formatting.count(event.persons), event.note ?? "",
+                event.kind == "cohort-created" ? "" : Formatting.count(event.persons), event.note ?? "",
             ]
             table.append(row)
         }

@@ -46,6 +46,16 @@ struct DigestJournalTests {
             }
             usleep(200_000)
         }
+        // On demand, from the CLI: the schedule is not disturbed, root (admin) sees exact figures.
+        let listed = try casetrackctl(["digests", "--json"], socket: daemon.socket)
+        #expect(listed.status == 0)
+        let html = try casetrackctl(["digest", "--format", "html"], socket: daemon.socket)
+        #expect(html.status == 0)
+        #expect(html.stdout.hasPrefix("<!DOCTYPE html>") && html.stdout.contains("<svg"))
+        #expect(html.stdout.contains("Exact figures"))
+        let markdown = try casetrackctl(
+            ["digest", "--cohort", "digested", "--format", "md", "--published"], socket: daemon.socket)
+        #expect(markdown.stdout.contains("| Deported while waiting (deported) | <5 |"))
         let pid = daemon.process.processIdentifier
         #expect(daemon.stop() == 0)
         let digest = try #require(published, "no digest written in 20 s")

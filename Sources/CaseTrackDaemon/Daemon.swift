@@ -227,8 +227,9 @@ struct SupervisorService: Service {
 
     static func statusLine(_ tracker: Tracker, eventsPerSecond: Double = 0) async -> String {
         guard let totals = try? await tracker.store.totals() else { return "Serving; the store is not answering" }
+        let lastDigest = (try? await tracker.store.lastDigest()).flatMap { $0 }.map { "last digest \($0.time)" }
         return "Serving \(totals.cohorts) cohorts, \(totals.cases) cases, \(totals.events) events; "
-            + "\(Int(eventsPerSecond.rounded())) events/s"
+            + "\(Int(eventsPerSecond.rounded())) events/s; " + (lastDigest ?? "no digest yet")
     }
 }
 

@@ -104,7 +104,10 @@ def run(daemon, pipelines, work):
         check(not os.path.exists(unused), "socket-activated: the configured path was not bound")
         status = call(tracker, "io.casetrack.Tracker.GetStatus")
         check("version" in status.get("parameters", {}), "answers on the passed socket")
-        manager.wait_for(lambda m: m.startswith("STATUS="), 10, after=ready)
+        status_index = manager.wait_for(lambda m: m.startswith("STATUS=Serving"), 10, after=ready)
+        status_text = manager.snapshot()[status_index][1]
+        check("cohorts" in status_text and "events/s" in status_text and "digest" in status_text,
+              "STATUS= says cohorts, cases, events/s and the last digest: %s" % status_text)
         first_dog = manager.wait_for(lambda m: m == "WATCHDOG=1", 5, after=ready)
         time.sleep(2.2)
         dogs = [t for t, m in manager.snapshot() if m == "WATCHDOG=1"]

@@ -70,6 +70,7 @@ struct ImportCommand: AsyncParsableCommand {
                 throw UsageError("\(file): \(error.reason)", exitCode: ExitStatus.dataError)
             }
             sending.finish()
+            await connection.close()
             let elapsed = ProgressBar.seconds(ContinuousClock.now - started)
             if let failure = result.failure {
                 throw reportFailure(failure, result: result)

@@ -16,28 +16,34 @@ enum BatchOutcome: Sendable {
     case refused(ImportBatch, any Error)
 }
 
-/// The connection an import's batches share; replaced once if it breaks, so
-/// a batch can be retried (its requestId makes the retry safe).
+/// The connection an import's batches share. When it breaks it is dropped,
+/// and the next batch to need it connects again, so a batch can be retried
+/// (its requestId makes the retry safe).
 actor ImportConnection {
     let path: String
-    private var client: VarlinkClient
+    private var client: VarlinkClient?
 
     init(client: VarlinkClient, path: String) {
         self.client = client
         self.path = path
     }
 
-    var current: VarlinkClient { client }
+    /// The working client, connecting again if the last one broke.
+    func current() async throws(VarlinkClientError) -> VarlinkClient {
+        if let client { return client }
+        let fresh = try await VarlinkClient.connect(unixPath: path)
+        client = fresh
+        return fresh
+    }
 
-    /// A working client: a new one if `broken` is still the current one.
-    func replace(_ broken: VarlinkClient) async throws -> VarlinkClient {
-        guard broken === client else { return client }
-        client = try await VarlinkClient.connect(unixPath: path)
-        return client
+    /// Forgets `broken` unless another batch has already replaced it.
+    func discard(_ broken: VarlinkClient) {
+        if broken === client { client = nil }
     }
 
     func close() async {
-        await client.close()
+        await client?.close()
+        client = nil
     }
 }
 
@@ -46,7 +52,7 @@ actor ImportConnection {
 struct Importer {
     static let method = Daemon.interface + ".ImportCases"
     static let maxInFlight = 4
-    static let maxAttempts = 3
+    static let maxAttempts = 5
 
     private struct Parameters: Encodable, Sendable {
         var cohort: String
@@ -147,23 +153,26 @@ struct Importer {
         }
         return { batch, connection in
             let call = parameters(batch)
-            var client = await connection.current
             var attempt = 1
             while true {
+                var used: VarlinkClient?
                 do throws(VarlinkClientError) {
+                    let client = try await connection.current()
+                    used = client
                     let reply = try await client.call(Self.method, call, returning: Reply.self)
                     return .committed(batch, added: reply.added)
-                } catch .closed where attempt < Self.maxAttempts {
-                    // The same requestId: applied once even if the first try was committed.
-                    try? await Task.sleep(for: .milliseconds(250 * attempt))
-                    attempt += 1
-                    do {
-                        client = try await connection.replace(client)
-                    } catch {
-                        return .refused(batch, error)
-                    }
                 } catch {
-                    return .refused(batch, error)
+                    // A broken connection (the daemon restarting) is retried with the same
+                    // requestId: applied once even if the first try was committed.
+                    let retryable: Bool
+                    switch error {
+                    case .closed, .connect: retryable = true
+                    case .remote, .protocolViolation, .invalidReply, .invalidCall: retryable = false
+                    }
+                    guard retryable, attempt < Self.maxAttempts else { return .refused(batch, error) }
+                    if let used { await connection.discard(used) }
+                    try? await Task.sleep(for: .milliseconds(250 << (attempt - 1)))
+                    attempt += 1
                 }
             }
         }

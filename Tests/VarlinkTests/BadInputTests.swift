@@ -64,16 +64,18 @@ import Varlink
     }
 
     @Test func anOversizedMessageClosesTheConnection() async throws {
-        try await TestServer.with(configure: { $0.maxMessageBytes = 1024 }) { path in
+        try await TestServer.with(configuration: TestServer.configuration { $0.maxMessageBytes = 1024 }) { path in
             // Without a terminator: closed once the limit is passed.
             let endless = String(repeating: "x", count: 4096)
             #expect(try await replies(to: endless, path: path) == [.closed])
             // With one, but too long.
-            let long = #"{"method":"org.example.test.Echo","parameters":{"text":""#
+            let long =
+                #"{"method":"org.example.test.Echo","parameters":{"text":""#
                 + String(repeating: "y", count: 2000) + #""}}"# + "\0"
             #expect(try await replies(to: long, path: path) == [.closed])
             // Just under the limit is fine.
-            let fits = #"{"method":"org.example.test.Echo","parameters":{"text":""#
+            let fits =
+                #"{"method":"org.example.test.Echo","parameters":{"text":""#
                 + String(repeating: "z", count: 900) + #""}}"# + "\0"
             let reads = try RawSocket(path: path)
             try await reads.send(fits)
@@ -110,7 +112,7 @@ import Varlink
     }
 
     @Test func connectionsBeyondTheLimitAreClosed() async throws {
-        try await TestServer.with(configure: { $0.maxConnections = 2 }) { path in
+        try await TestServer.with(configuration: TestServer.configuration { $0.maxConnections = 2 }) { path in
             let first = try await VarlinkClient.connect(unixPath: path)
             let second = try await VarlinkClient.connect(unixPath: path)
             _ = try await first.call("org.example.test.Echo", parameters: ["text": "1"])
@@ -132,9 +134,11 @@ import Varlink
     }
 
     @Test func idleConnectionsAreClosedButQuietStreamsAreNot() async throws {
-        try await TestServer.with(configure: { $0.idleTimeout = .milliseconds(500) }) { path in
+        try await TestServer.with(configuration: TestServer.configuration { $0.idleTimeout = .milliseconds(500) }) {
+            path in
             let streaming = try RawSocket(path: path)
-            try await streaming.send(#"{"method":"org.example.test.Sleep","parameters":{"milliseconds":1200,"tag":"slow"}}"# + "\0")
+            try await streaming.send(
+                #"{"method":"org.example.test.Sleep","parameters":{"milliseconds":1200,"tag":"slow"}}"# + "\0")
             let idle = try RawSocket(path: path)
             #expect(await idle.read() == .closed)
             #expect(await streaming.readValue() == json(#"{"parameters":{"tag":"slow"}}"#))

@@ -27,15 +27,17 @@ import Varlink
         let error = try VarlinkError(name: "org.example.test.Failed", encoding: TestInterface.Reason(reason: "quota"))
         #expect(error.parameters == ["reason": "quota"])
         #expect(try error.decodeParameters(TestInterface.Reason.self).reason == "quota")
-        #expect(VarlinkError.invalidParameter("persons").description
-            == #"org.varlink.service.InvalidParameter(parameter: "persons")"#)
+        #expect(
+            VarlinkError.invalidParameter("persons").description
+                == #"org.varlink.service.InvalidParameter(parameter: "persons")"#)
     }
 }
 
 /// An interface can be exercised without a socket.
 @Suite struct InterfaceWithoutSocketTests {
     @Test func aCallCanBeMadeAndItsRepliesCaptured() async throws {
-        let call = try VarlinkCall(method: "org.example.test.Count", parameters: TestInterface.UpTo(upTo: 3), more: true)
+        let call = try VarlinkCall(
+            method: "org.example.test.Count", parameters: TestInterface.UpTo(upTo: 3), more: true)
         let capture = VarlinkReplyCapture()
         try await TestInterface().handle(
             call,

@@ -3,7 +3,7 @@ import Testing
 import Varlink
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How the server takes its socket, guards it, and lets go of it.
@@ -85,7 +85,8 @@ import Glibc
             let client = try await VarlinkClient.connect(unixPath: path)
             let info = try await client.call("org.varlink.service.GetInfo", parameters: nil)
             #expect(info["product"] == "varlink-tests")
-            let credentials = try await client.call("org.example.test.WhoAmI", returning: TestInterface.Credentials.self)
+            let credentials = try await client.call(
+                "org.example.test.WhoAmI", returning: TestInterface.Credentials.self)
             #expect(credentials.uid == getuid())
         }
     }
@@ -117,7 +118,8 @@ import Glibc
         _ = await iterator.next()
 
         let slow = try RawSocket(path: path)
-        try await slow.send(#"{"method":"org.example.test.Sleep","parameters":{"milliseconds":300,"tag":"done"}}"# + "\0")
+        try await slow.send(
+            #"{"method":"org.example.test.Sleep","parameters":{"milliseconds":300,"tag":"done"}}"# + "\0")
         let watcher = try RawSocket(path: path)
         try await watcher.send(#"{"method":"org.example.test.Ticks","more":true}"# + "\0")
         #expect(await watcher.read() != .closed)
@@ -155,7 +157,8 @@ import Glibc
         _ = await iterator.next()
 
         let slow = try RawSocket(path: path)
-        try await slow.send(#"{"method":"org.example.test.Sleep","parameters":{"milliseconds":60000,"tag":"never"}}"# + "\0")
+        try await slow.send(
+            #"{"method":"org.example.test.Sleep","parameters":{"milliseconds":60000,"tag":"never"}}"# + "\0")
         try await Task.sleep(for: .milliseconds(50))
         let stopping = ContinuousClock.now
         serving.cancel()

@@ -28,7 +28,8 @@ import Varlink
             let start = ContinuousClock.now
             var calls = ""
             for index in 0..<10 {
-                calls += #"{"method":"org.example.test.Sleep","parameters":{"milliseconds":200,"tag":"\#(index)"}}"# + "\0"
+                calls +=
+                    #"{"method":"org.example.test.Sleep","parameters":{"milliseconds":200,"tag":"\#(index)"}}"# + "\0"
             }
             try await socket.send(calls)
             for index in 0..<10 {
@@ -39,7 +40,7 @@ import Varlink
     }
 
     @Test func withOneCallInFlightCallsRunOneAfterAnother() async throws {
-        try await TestServer.with(configure: { $0.maxInFlightPerConnection = 1 }) { path in
+        try await TestServer.with(configuration: TestServer.configuration { $0.maxInFlightPerConnection = 1 }) { path in
             let socket = try RawSocket(path: path)
             let start = ContinuousClock.now
             try await socket.send(
@@ -160,7 +161,8 @@ import Varlink
     @Test func upgradeIsRefused() async throws {
         try await TestServer.with { path in
             let socket = try RawSocket(path: path)
-            try await socket.send(#"{"method":"org.example.test.Echo","parameters":{"text":"x"},"upgrade":true}"# + "\0")
+            try await socket.send(
+                #"{"method":"org.example.test.Echo","parameters":{"text":"x"},"upgrade":true}"# + "\0")
             let reply = await socket.readValue()
             #expect(reply?["error"] == "org.varlink.service.InvalidParameter")
             #expect(reply?["parameters"]?["parameter"] == "upgrade")

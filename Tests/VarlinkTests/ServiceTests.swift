@@ -3,7 +3,7 @@ import Testing
 import Varlink
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A client calls the service's methods and gets typed replies and errors.
@@ -125,7 +125,8 @@ import Glibc
             #expect(await invalid(["count": 5]) == "text")
             #expect(await invalid(["text": "x", "item": ["name": "n", "count": "x"]]) == "item.count")
             #expect(await invalid(["text": "x", "item": ["count": 1]]) == "item.name")
-            #expect(await invalid(["text": "x", "items": [["name": "a", "count": 1], ["name": "b"]]]) == "items[1].count")
+            #expect(
+                await invalid(["text": "x", "items": [["name": "a", "count": 1], ["name": "b"]]]) == "items[1].count")
             // Foundation's JSONDecoder reports a fraction for an integer without its path.
             let fractional = await invalid(["text": "x", "count": 1.5])
             #expect(fractional == "count" || fractional == "parameters")
@@ -181,7 +182,8 @@ import Glibc
     @Test func peerCredentialsAreTheCallingProcess() async throws {
         try await TestServer.with { path in
             let client = try await VarlinkClient.connect(unixPath: path)
-            let credentials = try await client.call("org.example.test.WhoAmI", returning: TestInterface.Credentials.self)
+            let credentials = try await client.call(
+                "org.example.test.WhoAmI", returning: TestInterface.Credentials.self)
             #expect(credentials.uid == getuid())
             #expect(credentials.gid == getgid())
             #expect(credentials.pid == getpid())

@@ -134,7 +134,8 @@ public final class VarlinkClient: Sendable {
 
     /// Calls `method` with `oneway`: the service sends no reply. Returns once
     /// the call is handed to the connection.
-    public func callOneway<P: Encodable & Sendable>(_ method: String, _ parameters: P) async throws(VarlinkClientError) {
+    public func callOneway<P: Encodable & Sendable>(_ method: String, _ parameters: P) async throws(VarlinkClientError)
+    {
         let message = try encode(method, parameters, more: false, oneway: true)
         do {
             try await channel.writeAndFlush(OutgoingCall(message: message, recipient: nil)).get()
@@ -168,7 +169,8 @@ public final class VarlinkClient: Sendable {
         more: Bool,
         oneway: Bool
     ) throws(VarlinkClientError) -> ByteBuffer {
-        let envelope = CallEnvelope(method: method, parameters: parameters, more: more ? true : nil, oneway: oneway ? true : nil)
+        let envelope = CallEnvelope(
+            method: method, parameters: parameters, more: more ? true : nil, oneway: oneway ? true : nil)
         do {
             return VarlinkReplyWriter.frame(try encoder.encode(envelope))
         } catch {
@@ -176,7 +178,9 @@ public final class VarlinkClient: Sendable {
         }
     }
 
-    private func decode<R: Decodable>(_ reply: ReceivedReply, of method: String, as type: R.Type) throws(VarlinkClientError) -> R {
+    private func decode<R: Decodable>(_ reply: ReceivedReply, of method: String, as type: R.Type)
+        throws(VarlinkClientError) -> R
+    {
         try Self.decode(reply, of: method, as: type, decoder: decoder)
     }
 

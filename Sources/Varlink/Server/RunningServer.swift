@@ -28,6 +28,14 @@ final class RunningServer: Sendable {
     private let interfaces: InterfaceTable
     private let logger: Logger
     private let state = Mutex(State.starting(shutdownRequested: false))
+    /// Connections accepted by the socket but not yet handed to the accept
+    /// loop; closed by `shutdown`, which the loop may no longer reach them for.
+    private let unclaimed = Mutex(UnclaimedConnections())
+
+    private struct UnclaimedConnections {
+        var isClosed = false
+        var channels: [ObjectIdentifier: any Channel] = [:]
+    }
 
     init(
         listen: VarlinkServer.Listen,
@@ -103,6 +111,14 @@ final class RunningServer: Sendable {
         for connection in connections {
             connection.shutdown()
         }
+        let stragglers = unclaimed.withLock { unclaimed in
+            unclaimed.isClosed = true
+            defer { unclaimed.channels = [:] }
+            return Array(unclaimed.channels.values)
+        }
+        for channel in stragglers {
+            channel.close(promise: nil)
+        }
     }
 
     // MARK: Listening
@@ -146,7 +162,16 @@ final class RunningServer: Sendable {
 
     /// Builds an accepted connection's pipeline; runs on its event loop.
     private func setUp(_ channel: any Channel) -> EventLoopFuture<Accepted> {
-        VarlinkPeer.credentials(of: channel).flatMapThrowing { [self] peer in
+        let registered = unclaimed.withLock { unclaimed -> Bool in
+            guard !unclaimed.isClosed else { return false }
+            unclaimed.channels[ObjectIdentifier(channel)] = channel
+            return true
+        }
+        guard registered else {
+            channel.close(promise: nil)
+            return channel.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
+        }
+        return VarlinkPeer.credentials(of: channel).flatMapThrowing { [self] peer in
             let connection = Connection(
                 channel: channel,
                 peer: peer,
@@ -164,8 +189,9 @@ final class RunningServer: Sendable {
             )
             let asyncChannel = try NIOAsyncChannel<Data, Never>(wrappingChannelSynchronously: channel)
             return Accepted(asyncChannel: asyncChannel, connection: connection)
-        }.flatMapError { error in
+        }.flatMapError { [self] error in
             // A failed initializer does not close the channel by itself.
+            _ = unclaimed.withLock { $0.channels.removeValue(forKey: ObjectIdentifier(channel)) }
             channel.close(promise: nil)
             return channel.eventLoop.makeFailedFuture(error)
         }
@@ -194,6 +220,7 @@ final class RunningServer: Sendable {
     }
 
     private func admit(_ connection: Connection) -> Bool {
+        _ = unclaimed.withLock { $0.channels.removeValue(forKey: ObjectIdentifier(connection.channel)) }
         let admitted = state.withLock { state -> Bool in
             switch state {
             case .running(let listener, var connections):

@@ -1,9 +1,9 @@
 import NIOCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// The process at the other end of a connection, as the kernel reported it
@@ -41,16 +41,16 @@ extension VarlinkPeer {
     /// Reads `SO_PEERCRED` from an accepted Unix socket channel.
     static func credentials(of channel: any Channel) -> EventLoopFuture<VarlinkPeer> {
         #if os(Linux)
-        guard let provider = channel as? any SocketOptionProvider else {
-            return channel.eventLoop.makeFailedFuture(PeerCredentialsUnavailable())
-        }
-        let future: EventLoopFuture<UnixCredentials> = provider.unsafeGetSocketOption(
-            level: SocketOptionLevel(SOL_SOCKET),
-            name: SocketOptionName(SO_PEERCRED)
-        )
-        return future.map { VarlinkPeer(uid: $0.uid, gid: $0.gid, pid: $0.pid) }
+            guard let provider = channel as? any SocketOptionProvider else {
+                return channel.eventLoop.makeFailedFuture(PeerCredentialsUnavailable())
+            }
+            let future: EventLoopFuture<UnixCredentials> = provider.unsafeGetSocketOption(
+                level: SocketOptionLevel(SOL_SOCKET),
+                name: SocketOptionName(SO_PEERCRED)
+            )
+            return future.map { VarlinkPeer(uid: $0.uid, gid: $0.gid, pid: $0.pid) }
         #else
-        return channel.eventLoop.makeFailedFuture(PeerCredentialsUnavailable())
+            return channel.eventLoop.makeFailedFuture(PeerCredentialsUnavailable())
         #endif
     }
 }

@@ -47,7 +47,8 @@ public struct VarlinkReplyWriter: Sendable {
         case .connection(let queue, let slot):
             let message: ByteBuffer
             do {
-                message = try Self.frame(encoder.encode(ReplyEnvelope(parameters: parameters, continues: continues ? true : nil)))
+                message = try Self.frame(
+                    encoder.encode(ReplyEnvelope(parameters: parameters, continues: continues ? true : nil)))
             } catch {
                 throw VarlinkReplyError.encoding(String(describing: error))
             }

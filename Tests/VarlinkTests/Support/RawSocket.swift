@@ -2,7 +2,7 @@ import Foundation
 import Varlink
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A plain Unix stream socket, to speak to a server byte by byte the way a
@@ -56,7 +56,9 @@ final class RawSocket: @unchecked Sendable {
         try await onDispatch {
             var offset = 0
             while offset < bytes.count {
-                let sent = bytes[offset...].withUnsafeBytes { Glibc.send(self.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                let sent = bytes[offset...].withUnsafeBytes {
+                    Glibc.send(self.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+                }
                 if sent < 0 {
                     if errno == EINTR { continue }
                     throw Failure(description: "send: \(String(cString: strerror(errno)))")

@@ -12,6 +12,13 @@ enum TestServer {
         url: "https://example.org/casetrack"
     )
 
+    /// The test configuration, changed by `change`.
+    static func configuration(_ change: (inout VarlinkServer.Configuration) -> Void) -> VarlinkServer.Configuration {
+        var configuration = Self.configuration
+        change(&configuration)
+        return configuration
+    }
+
     /// A socket path short enough for `sockaddr_un`, unique per call.
     static func socketPath() -> String {
         let directory = FileManager.default.temporaryDirectory.path
@@ -29,12 +36,10 @@ enum TestServer {
     static func with<T: Sendable>(
         interface: TestInterface = TestInterface(),
         listen: VarlinkServer.Listen? = nil,
-        configure: (inout VarlinkServer.Configuration) -> Void = { _ in },
+        configuration: VarlinkServer.Configuration = Self.configuration,
         _ body: @Sendable (_ path: String) async throws -> T
     ) async throws -> T {
         let path = socketPath()
-        var configuration = Self.configuration
-        configure(&configuration)
         let server = VarlinkServer(
             listen: listen ?? .path(path),
             configuration: configuration,

@@ -115,6 +115,7 @@ final class CSVReader {
                     sawAnything = true
                 } else {
                     field.append(byte)
+                    appendPlainRun(to: &field, stoppingAtComma: true)
                     state = .unquoted
                     sawAnything = true
                 }
@@ -123,6 +124,7 @@ final class CSVReader {
                     state = .quoteInQuoted
                 } else {
                     field.append(byte)
+                    appendPlainRun(to: &field, stoppingAtComma: false)
                 }
             case .quoteInQuoted:
                 if byte == Self.quote {
@@ -141,6 +143,29 @@ final class CSVReader {
         }
         try finishField()
         return (fields, startLine, !sawAnything && fields.count == 1 && fields[0].isEmpty)
+    }
+
+    /// Appends the bytes up to the next one that means something (a quote, a line
+    /// end, and outside quotes a comma) in one go, within the current chunk.
+    private func appendPlainRun(to field: inout [UInt8], stoppingAtComma: Bool) {
+        let start = position
+        let end = chunk.withUnsafeBufferPointer { bytes in
+            var index = start
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == Self.quote || byte == Self.newline || byte == Self.carriageReturn
+                    || (stoppingAtComma && byte == Self.comma)
+                {
+                    break
+                }
+                index += 1
+            }
+            return index
+        }
+        if end > start {
+            field.append(contentsOf: chunk[start..<end])
+            position = end
+        }
     }
 
     private func peek() -> UInt8? {

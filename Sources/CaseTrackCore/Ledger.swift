@@ -6,6 +6,8 @@ public protocol LedgerReader {
     func cohort(_ id: String) throws -> Cohort?
     func caseRecord(_ id: String) throws -> Case?
     func unregistered(cohort: String, state: String) throws -> Int
+    /// Every case of a cohort in a state.
+    func cases(cohort: String, state: String) throws -> [Case]
 }
 
 /// One change to apply to the stored state, in order.
@@ -32,6 +34,7 @@ public struct LedgerPlan: Sendable {
         case addedCase(Case)
         case imported(Int)
         case transitioned(Case)
+        case migrated(cases: Int, persons: Int)
     }
 
     /// The answer, given the events the store appended (with their sequence numbers).
@@ -42,6 +45,7 @@ public struct LedgerPlan: Sendable {
         case .addedCase(let record): .addedCase(record)
         case .imported(let count): .imported(count)
         case .transitioned(let record): .transitioned(record, events[events.count - 1])
+        case .migrated(let cases, let persons): .migrated(cases: cases, persons: persons)
         }
     }
 }
@@ -176,6 +180,39 @@ public struct Ledger: Sendable {
                             to: transition.to, persons: record.persons, note: note)),
                 ],
                 answer: .transitioned(record))
+
+        case .migrateState(let cohortID, let from, let target):
+            let (_, pipeline) = try cohortAndPipeline(cohortID, reader: reader)
+            guard pipeline.state(named: from) == nil else {
+                throw TrackerError.invalidArgument(parameter: "from", reason: "'\(from)' is still a state of \(pipeline.name)")
+            }
+            _ = try state(target, in: pipeline)
+            var effects: [LedgerEffect] = []
+            var persons = 0
+            let cases = try reader.cases(cohort: cohortID, state: from)
+            for var record in cases {
+                record.state = target
+                record.enteredAt = now
+                record.pipelineVersion = pipeline.version
+                effects.append(.moveCase(record, from: from))
+                effects.append(
+                    .appendEvent(
+                        event(
+                            .transition, cohort: cohortID, caseId: record.id, event: "migrate", from: from, to: target,
+                            persons: record.persons, note: "pipeline \(pipeline.name) version \(pipeline.version)")))
+                persons += record.persons
+            }
+            let pool = try reader.unregistered(cohort: cohortID, state: from)
+            if pool > 0 {
+                effects.append(.adjustPool(cohort: cohortID, state: from, delta: -pool))
+                effects.append(.adjustPool(cohort: cohortID, state: target, delta: pool))
+                effects.append(
+                    .appendEvent(
+                        event(
+                            .move, cohort: cohortID, event: "migrate", from: from, to: target, persons: pool,
+                            note: "pipeline \(pipeline.name) version \(pipeline.version)")))
+            }
+            return LedgerPlan(effects: effects, answer: .migrated(cases: cases.count, persons: persons + pool))
         }
     }
 

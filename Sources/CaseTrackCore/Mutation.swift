@@ -29,6 +29,9 @@ public enum Mutation: Sendable, Hashable, Codable {
     /// All or none.
     case importCases(cohort: String, cases: [NewCase])
     case transition(caseId: String, event: String?, to: String?, expectedState: String?, note: String?)
+    /// Moves every case and unregistered person of a cohort out of a state its
+    /// pipeline retired, into the state the definition's `migrate` names.
+    case migrateState(cohort: String, from: String, to: String)
 }
 
 /// What a mutation produced, as its caller is answered (and answered again
@@ -39,6 +42,8 @@ public enum MutationResult: Sendable, Hashable, Codable {
     case addedCase(Case)
     case imported(Int)
     case transitioned(Case, Event)
+    /// Cases and unregistered persons moved by a migration.
+    case migrated(cases: Int, persons: Int)
 }
 
 /// Who asks for a mutation, and the retry key that makes it idempotent.

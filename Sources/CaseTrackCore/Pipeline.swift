@@ -11,18 +11,21 @@ public struct Pipeline: Sendable, Hashable, Encodable {
     /// States in pipeline order, the order digests and tables show them in.
     public let states: [PipelineState]
     public let transitions: [PipelineTransition]
+    /// Retired state → the state its cases and persons move to on reload.
+    public let migrations: [String: String]
 
     private let stateIndex: [String: Int]
 
     init(
         name: String, version: Int, title: String,
-        states: [PipelineState], transitions: [PipelineTransition]
+        states: [PipelineState], transitions: [PipelineTransition], migrations: [String: String] = [:]
     ) {
         self.name = name
         self.version = version
         self.title = title
         self.states = states
         self.transitions = transitions
+        self.migrations = migrations
         var index: [String: Int] = [:]
         for (position, state) in states.enumerated() { index[state.name] = position }
         self.stateIndex = index

@@ -44,13 +44,20 @@ public struct PipelineDefinition: Sendable, Hashable, Codable {
     public var title: String?
     public var states: [State]
     public var transitions: [Transition]
+    /// Retired states and the states their cases and persons move to when
+    /// this definition replaces one that had them: `migrate: {medical: approved}`.
+    public var migrate: [String: String]?
 
-    public init(name: String, version: Int, title: String? = nil, states: [State], transitions: [Transition]) {
+    public init(
+        name: String, version: Int, title: String? = nil, states: [State], transitions: [Transition],
+        migrate: [String: String]? = nil
+    ) {
         self.name = name
         self.version = version
         self.title = title
         self.states = states
         self.transitions = transitions
+        self.migrate = migrate
     }
 
     /// Checks the definition and builds the pipeline it describes.
@@ -102,6 +109,11 @@ public struct PipelineDefinition: Sendable, Hashable, Codable {
         let unreachable = states.map(\.name).filter { !reached.contains($0) }
         guard unreachable.isEmpty else { throw .unreachableStates(unreachable) }
 
+        for (old, new) in (migrate ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard Identifier.isValidName(old), !known.contains(old) else { throw .invalidMigration(from: old, to: new) }
+            guard known.contains(new) else { throw .invalidMigration(from: old, to: new) }
+        }
+
         return Pipeline(
             name: name, version: version, title: title ?? name,
             states: states.map {
@@ -109,7 +121,8 @@ public struct PipelineDefinition: Sendable, Hashable, Codable {
                     name: $0.name, title: $0.title ?? $0.name, initial: $0.initial ?? false,
                     outcome: $0.outcome, slaDays: $0.sla)
             },
-            transitions: transitions.map { PipelineTransition(event: $0.event, from: $0.from, to: $0.to) })
+            transitions: transitions.map { PipelineTransition(event: $0.event, from: $0.from, to: $0.to) },
+            migrations: migrate ?? [:])
     }
 }
 
@@ -131,6 +144,8 @@ public enum PipelineDefinitionError: Error, Sendable, Hashable, CustomStringConv
     case selfTransition(event: String, state: String)
     case duplicateEvent(event: String, state: String)
     case unreachableStates([String])
+    /// A `migrate` entry whose source is still a state, or whose target is not.
+    case invalidMigration(from: String, to: String)
 
     public var description: String {
         switch self {
@@ -154,6 +169,8 @@ public enum PipelineDefinitionError: Error, Sendable, Hashable, CustomStringConv
         case .duplicateEvent(let event, let state): "state '\(state)' has two transitions named '\(event)'"
         case .unreachableStates(let states):
             "states unreachable from any initial state: \(states.joined(separator: ", "))"
+        case .invalidMigration(let from, let to):
+            "migrate: '\(from)' → '\(to)' must map a state this definition no longer has to one it has"
         }
     }
 }

@@ -54,12 +54,55 @@ public final class Tracker: Sendable {
 
     /// Puts a new configuration and pipeline set in force; the store checks
     /// mutations against the new pipelines from its next batch.
+    ///
+    /// A set of pipelines that would strand people — a state that holds cases
+    /// or unregistered persons and that the new definition neither keeps nor
+    /// maps with `migrate:` — is refused, naming the states and counts.
+    /// Mapped states are migrated, each move recorded as an event.
     public func apply(configuration: DaemonConfiguration, pipelines: [String: Pipeline]) async throws {
+        var migrations: [(cohort: String, from: String, to: String)] = []
+        var stranded: [String] = []
+        for occupied in try await store.occupiedStates() {
+            guard let pipeline = pipelines[occupied.pipeline] else {
+                stranded.append(
+                    "pipeline '\(occupied.pipeline)' is gone but cohort '\(occupied.cohort)' runs under it "
+                        + "(\(occupied.cases) cases, \(occupied.unregistered) unregistered persons in '\(occupied.state)')")
+                continue
+            }
+            guard pipeline.state(named: occupied.state) == nil else { continue }
+            if let target = pipeline.migrations[occupied.state] {
+                migrations.append((occupied.cohort, occupied.state, target))
+            } else {
+                stranded.append(
+                    "state '\(occupied.state)' of pipeline '\(pipeline.name)' holds \(occupied.cases) cases and "
+                        + "\(occupied.unregistered) unregistered persons in cohort '\(occupied.cohort)'")
+            }
+        }
+        guard stranded.isEmpty else {
+            throw ConfigurationError(
+                file: configuration.pipelinesDirectory,
+                problem: "the new pipelines would strand people: " + stranded.joined(separator: "; ")
+                    + ". Keep those states, or map them with migrate: {old-state: new-state}")
+        }
         try await store.setPipelines(pipelines)
         settings.withLock {
             $0 = Settings(configuration: configuration, pipelines: pipelines, policy: AccessPolicy(configuration.access))
         }
         identities.clear()
+        let system = Identity(uid: getuid(), gid: getgid(), name: "casetrackd", groupIDs: [], groupNames: [])
+        for migration in migrations {
+            let result = try await mutate(
+                .migrateState(cohort: migration.cohort, from: migration.from, to: migration.to), actor: system,
+                requestId: nil)
+            if case .migrated(let cases, let persons) = result {
+                logger.notice(
+                    "Migrated \(cases) cases and \(persons) persons of \(migration.cohort) from retired state \(migration.from) to \(migration.to)",
+                    metadata: [
+                        "MESSAGE_ID": "\(MessageID.reload.rawValue)", "COHORT": "\(migration.cohort)",
+                        "FROM_STATE": "\(migration.from)", "TO_STATE": "\(migration.to)",
+                    ])
+            }
+        }
     }
 
     /// Applies a mutation for `actor` and logs it to the journal.
@@ -107,6 +150,8 @@ public final class Tracker: Sendable {
             logger.info(
                 "Case \(event.caseId ?? "?") moved from \(event.from ?? "?") to \(event.to ?? "?")",
                 metadata: eventMetadata(event, id: .transition))
+        case .migrated:
+            break
         }
     }
 

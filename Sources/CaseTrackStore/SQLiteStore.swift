@@ -213,6 +213,24 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func occupiedStates() async throws -> [OccupiedState] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT n.cohort AS cohort, k.pipeline AS pipeline, n.state AS state, n.cases AS cases,
+                        n.unregistered AS unregistered
+                    FROM counts n JOIN cohorts k ON k.id = n.cohort
+                    WHERE n.cases > 0 OR n.unregistered > 0 ORDER BY n.cohort, n.state
+                    """
+            ).map {
+                OccupiedState(
+                    cohort: $0["cohort"], pipeline: $0["pipeline"], state: $0["state"], cases: $0["cases"],
+                    unregistered: $0["unregistered"])
+            }
+        }
+    }
+
     public func caseRecord(id: String) async throws -> Case? {
         try await pool.read { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM cases WHERE id = ?"), arguments: [id]).map(Rows.caseRecord)

@@ -34,6 +34,9 @@ public protocol Store: Sendable {
     /// sees only the latest.
     func commits() -> AsyncStream<Int64>
 
+    /// Every (cohort, state) that holds cases or unregistered persons.
+    func occupiedStates() async throws -> [OccupiedState]
+
     /// Recomputes what the materialised counts must be from cases, pool and
     /// log, and lists every disagreement.
     func verify() async throws -> [VerificationProblem]
@@ -89,6 +92,23 @@ public struct CohortCounts: Sendable, Hashable {
     public init(cohort: Cohort, counts: [StateCount]) {
         self.cohort = cohort
         self.counts = counts
+    }
+}
+
+/// A state of a cohort that is not empty.
+public struct OccupiedState: Sendable, Hashable {
+    public var cohort: String
+    public var pipeline: String
+    public var state: String
+    public var cases: Int
+    public var unregistered: Int
+
+    public init(cohort: String, pipeline: String, state: String, cases: Int, unregistered: Int) {
+        self.cohort = cohort
+        self.pipeline = pipeline
+        self.state = state
+        self.cases = cases
+        self.unregistered = unregistered
     }
 }
 

@@ -209,6 +209,13 @@ struct TransactionReader: LedgerReader {
             .map(Rows.caseRecord)
     }
 
+    func cases(cohort: String, state: String) throws -> [Case] {
+        try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT * FROM cases WHERE cohort = ? AND state = ? ORDER BY id"),
+            arguments: [cohort, state]
+        ).map(Rows.caseRecord)
+    }
+
     func unregistered(cohort: String, state: String) throws -> Int {
         try Int.fetchOne(
             db.cachedStatement(sql: "SELECT unregistered FROM counts WHERE cohort = ? AND state = ?"),
@@ -230,6 +237,7 @@ enum StoredResult {
         case .addedCase(let record): return ("case", last, 0, record.pipelineVersion)
         case .imported(let count): return ("imported", events.first?.seq ?? 0, count, nil)
         case .transitioned(let record, _): return ("transition", last, 0, record.pipelineVersion)
+        case .migrated(let cases, let persons): return ("migrated", last, cases, persons)
         }
     }
 
@@ -237,6 +245,7 @@ enum StoredResult {
         let kind: String = row["kind"]
         let seq: Int64 = row["seq"]
         if kind == "imported" { return .imported(row["count"]) }
+        if kind == "migrated" { return .migrated(cases: row["count"], persons: row["pipeline_version"] ?? 0) }
         guard let eventRow = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM events WHERE seq = ?"), arguments: [seq])
         else { throw StoreError.unavailable("the event \(seq) a stored request points to is missing") }
         let event = Rows.event(eventRow)

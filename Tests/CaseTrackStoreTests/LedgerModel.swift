@@ -23,6 +23,9 @@ struct LedgerModel: LedgerReader {
 
     func cohort(_ id: String) -> Cohort? { cohorts[id] }
     func caseRecord(_ id: String) -> Case? { cases[id] }
+    func cases(cohort: String, state: String) -> [Case] {
+        cases.values.filter { $0.cohort == cohort && $0.state == state }.sorted { $0.id < $1.id }
+    }
     func unregistered(cohort: String, state: String) -> Int {
         counts[Key(cohort: cohort, state: state)]?.unregistered ?? 0
     }

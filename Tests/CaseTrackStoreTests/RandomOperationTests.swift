@@ -343,7 +343,7 @@ struct RandomOperationTests {
         case .intake(_, _, let persons, _): persons
         case .addCase(_, let newCase): newCase.fromUnregistered ? 0 : newCase.persons
         case .importCases(_, let cases): cases.filter { !$0.fromUnregistered }.reduce(0) { $0 + $1.persons }
-        case .createCohort, .move, .transition: 0
+        case .createCohort, .move, .transition, .migrateState: 0
         }
     }
 }

@@ -19,6 +19,24 @@ enum FileSafety {
         }
     }
 
+    /// Takes the store's single-writer lock (`<store>.lock`, flock), held
+    /// until the returned descriptor is closed: the writer keeps the sequence
+    /// in memory, so a second daemon on the same store must not start.
+    static func lockStore(_ path: String) throws -> Int32 {
+        let lockPath = path + ".lock"
+        let fd = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw StoreError.unavailable("cannot open \(lockPath): \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let holder = (try? String(contentsOfFile: lockPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            close(fd)
+            throw StoreError.locked(path: path, holder: holder.flatMap { $0.isEmpty ? nil : $0 })
+        }
+        let pid = "\(getpid())\n"
+        _ = ftruncate(fd, 0)
+        _ = pid.withCString { pwrite(fd, $0, strlen($0), 0) }
+        return fd
+    }
+
     /// Creates (or truncates) `path` with mode 0600, whatever the umask.
     static func createPrivateFile(_ path: String) throws {
         let fd = open(path, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)

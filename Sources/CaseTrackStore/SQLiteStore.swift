@@ -17,6 +17,8 @@ public final class SQLiteStore: Store {
     let queue = WriteQueue()
     let shared: Mutex<Shared>
     let writer: Writer
+    /// The single-writer lock's descriptor; closing it releases the store.
+    private let lock: Int32
     private let writerTask: Mutex<Task<Void, Never>?> = Mutex(nil)
 
     struct Shared {
@@ -34,6 +36,7 @@ public final class SQLiteStore: Store {
     /// its schema up to date.
     public static func open(path: String, pipelines: [String: Pipeline]) async throws -> SQLiteStore {
         try FileSafety.prepareStoreFile(path)
+        let lock = try FileSafety.lockStore(path)
         var configuration = Configuration()
         configuration.label = "casetrack"
         configuration.busyMode = .timeout(10)
@@ -43,18 +46,25 @@ public final class SQLiteStore: Store {
             try db.execute(sql: "PRAGMA foreign_keys = ON")
             try db.execute(sql: "PRAGMA cache_size = -16384")
         }
-        let pool = try DatabasePool(path: path, configuration: configuration)
-        try Schema.migrator.migrate(pool)
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Schema.migrator.migrate(pool)
+        } catch {
+            Glibc.close(lock)
+            throw error
+        }
         let lastSeq = try await pool.read { db in
             try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM events") ?? 0
         }
-        let store = SQLiteStore(path: path, pool: pool, lastSeq: lastSeq, pipelines: pipelines)
+        let store = SQLiteStore(path: path, pool: pool, lastSeq: lastSeq, pipelines: pipelines, lock: lock)
         try await store.refreshDeadlines(pipelines)
         store.startWriter()
         return store
     }
 
-    private init(path: String, pool: DatabasePool, lastSeq: Int64, pipelines: [String: Pipeline]) {
+    private init(path: String, pool: DatabasePool, lastSeq: Int64, pipelines: [String: Pipeline], lock: Int32) {
+        self.lock = lock
         self.path = path
         self.pool = pool
         self.shared = Mutex(Shared(lastSeq: lastSeq, heartbeat: .now, pipelines: pipelines))
@@ -107,6 +117,7 @@ public final class SQLiteStore: Store {
         }
         for subscriber in subscribers { subscriber.finish() }
         try? pool.close()
+        Glibc.close(lock)
     }
 
     // MARK: - Writer

@@ -154,6 +154,8 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     case unsafePermissions(path: String, mode: UInt32)
     case closed
     case backupFailed(path: String, reason: String)
+    /// Another process (`holder` is its pid) has the store open.
+    case locked(path: String, holder: String?)
 
     public var description: String {
         switch self {
@@ -161,6 +163,8 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case .unsafePermissions(let path, let mode):
             "\(path) has mode \(String(mode, radix: 8)); the store must not be readable by others (chmod o-rwx)"
         case .closed: "the store is closed"
+        case .locked(let path, let holder):
+            "another casetrackd\(holder.map { " (pid \($0))" } ?? "") is using \(path); one store has one daemon"
         case .backupFailed(let path, let reason): "backup to \(path) failed: \(reason)"
         }
     }

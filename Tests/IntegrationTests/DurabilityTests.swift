@@ -164,3 +164,25 @@ struct DurabilityTests {
         try checkSurvivors(socket: restarted.socket, acknowledged: acknowledged.all)
     }
 }
+
+@Suite("One store, one daemon")
+struct SingleInstanceTests {
+    @Test("a second casetrackd on the same state directory refuses to start, naming the first")
+    func secondDaemonRefused() throws {
+        let scratch = try Scratch("twice")
+        let first = try DaemonProcess(scratch: scratch)
+        try first.start()
+        let second = try DaemonProcess(scratch: scratch, extraArguments: ["--socket", scratch.file("second.sock")])
+        try second.process.run()
+        second.process.waitUntilExit()
+        #expect(second.process.terminationStatus != 0)
+        let message = second.stderrText()
+        #expect(message.contains("another casetrackd (pid \(first.process.processIdentifier))"), "\(message)")
+        let status = try RawClient(path: first.socket).call("io.casetrack.Tracker.GetStatus")
+        #expect(status["error"] == nil)
+        #expect(first.stop() == 0)
+        let third = try DaemonProcess(scratch: scratch)
+        try third.start()
+        #expect(third.stop() == 0)
+    }
+}

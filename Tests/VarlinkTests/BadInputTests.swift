@@ -134,11 +134,11 @@ import Varlink
     }
 
     @Test func idleConnectionsAreClosedButQuietStreamsAreNot() async throws {
-        try await TestServer.with(configuration: TestServer.configuration { $0.idleTimeout = .milliseconds(500) }) {
+        try await TestServer.with(configuration: TestServer.configuration { $0.idleTimeout = .seconds(1) }) {
             path in
             let streaming = try RawSocket(path: path)
             try await streaming.send(
-                #"{"method":"org.example.test.Sleep","parameters":{"milliseconds":1200,"tag":"slow"}}"# + "\0")
+                #"{"method":"org.example.test.Sleep","parameters":{"milliseconds":2500,"tag":"slow"}}"# + "\0")
             let idle = try RawSocket(path: path)
             #expect(await idle.read() == .closed)
             #expect(await streaming.readValue() == json(#"{"parameters":{"tag":"slow"}}"#))

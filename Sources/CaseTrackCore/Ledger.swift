@@ -8,6 +8,12 @@ public protocol LedgerReader {
     func unregistered(cohort: String, state: String) throws -> Int
     /// Every case of a cohort in a state.
     func cases(cohort: String, state: String) throws -> [Case]
+    /// Whether a case id is taken (cheaper than reading the case).
+    func caseExists(_ id: String) throws -> Bool
+}
+
+extension LedgerReader {
+    public func caseExists(_ id: String) throws -> Bool { try caseRecord(id) != nil }
 }
 
 /// One change to apply to the stored state, in order.
@@ -228,7 +234,7 @@ public struct Ledger: Sendable {
         try Self.checkPersons(newCase.persons, max: Self.maxPersonsPerCase)
         try Self.checkAttributes(newCase.attributes)
         let state = try state(newCase.state, in: pipeline) ?? pipeline.defaultInitialState
-        guard try reader.caseRecord(newCase.id) == nil else {
+        guard try !reader.caseExists(newCase.id) else {
             throw TrackerError.alreadyExists(kind: "case", id: newCase.id)
         }
         if newCase.fromUnregistered {

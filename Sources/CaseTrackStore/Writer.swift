@@ -209,6 +209,10 @@ struct TransactionReader: LedgerReader {
             .map(Rows.caseRecord)
     }
 
+    func caseExists(_ id: String) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM cases WHERE id = ?"), arguments: [id]) ?? false
+    }
+
     func cases(cohort: String, state: String) throws -> [Case] {
         try Row.fetchAll(
             db.cachedStatement(sql: "SELECT * FROM cases WHERE cohort = ? AND state = ? ORDER BY id"),

@@ -45,8 +45,10 @@ rss_mib() {
 
 echo "== casetrack benchmark: $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 start_daemon
-echo "-- durable transitions, 16 clients, ${seconds}s"
+echo "-- durable transitions, 16 clients, one call in flight each, ${seconds}s"
 "$bin/casetrack-bench" --socket "$socket" --clients 16 --duration "$seconds" --mix transition=100
+echo "-- durable transitions, 16 clients keeping 16 calls in flight each (256 connections)"
+"$bin/casetrack-bench" --socket "$socket" --clients 16 --depth 16 --duration "$seconds" --mix transition=100
 echo "-- transitions with DescribeCohort reads under load, 16 clients"
 "$bin/casetrack-bench" --socket "$socket" --clients 16 --duration "$seconds" --mix transition=90,read=10
 echo "-- idle DescribeCohort latency, 1 client"

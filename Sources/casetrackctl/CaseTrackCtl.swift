@@ -26,7 +26,7 @@ struct CaseTrackCtl: AsyncParsableCommand {
             IntakeCommand.self, MoveCommand.self,
             CaseCommand.self, TransitionCommand.self, CasesCommand.self,
             HistoryCommand.self, WatchCommand.self,
-            ImportCommand.self,
+            ImportCommand.self, ExportCommand.self,
             VerifyCommand.self, BackupCommand.self, DigestCommand.self, DigestsCommand.self, ReloadCommand.self,
             CallCommand.self,
         ])

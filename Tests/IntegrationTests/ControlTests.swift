@@ -136,3 +136,40 @@ struct ControlTests {
         #expect(try casetrackctl(["verify"], socket: again.socket).status == 0)
     }
 }
+
+@Suite("casetrackctl export")
+struct ExportTests {
+    @Test("an export opens in a spreadsheet as text: formulas are neutralised, the file is private")
+    func formulaInjection() throws {
+        let scratch = try Scratch("export")
+        let daemon = try DaemonProcess(scratch: scratch)
+        try daemon.start()
+        let client = try RawClient(path: daemon.socket)
+        _ = try client.call("io.casetrack.Tracker.CreateCohort", ["id": "exported", "pipeline": "usrap"])
+        let hostile = [
+            "E-1": #"=HYPERLINK("http://x.invalid","click")"#, "E-2": "+1+1", "E-3": "-2", "E-4": "@SUM(A1)",
+            "E-5": "Nowshera, \"B\"",
+        ]
+        for (id, value) in hostile {
+            let reply = try client.call(
+                "io.casetrack.Tracker.AddCase", ["cohort": "exported", "id": id, "persons": 2, "attributes": ["camp": value]])
+            #expect(reply["error"] == nil, "\(reply)")
+        }
+        let file = scratch.file("cases.csv")
+        let run = try casetrackctl(["export", "--cohort", "exported", "--output", file], socket: daemon.socket)
+        #expect(run.status == 0, "\(run.stderr)")
+        var info = stat()
+        #expect(stat(file, &info) == 0 && info.st_mode & 0o077 == 0, "the export is readable by others")
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        let lines = text.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        #expect(lines.first == "id,cohort,persons,state,since,pipeline_version,overdue,camp")
+        #expect(lines.count == 6)
+        for line in lines.dropFirst() {
+            let camp = line.hasSuffix("\"") ? String(line[line.range(of: ",\"", options: .backwards)!.upperBound...]) : String(line.split(separator: ",").last!)
+            #expect(!["=", "+", "-", "@"].contains(camp.first.map(String.init) ?? ""), "formula left live: \(line)")
+        }
+        #expect(text.contains(#"'=HYPERLINK(""http://x.invalid"",""click"")"#))
+        #expect(text.contains("'+1+1") && text.contains("'-2") && text.contains("'@SUM(A1)"))
+        #expect(text.contains(#""Nowshera, ""B""""#))
+    }
+}

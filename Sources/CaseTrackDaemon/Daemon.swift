@@ -199,8 +199,22 @@ struct SupervisorService: Service {
         try? await cancelWhenGracefulShutdown {
             var lastStatus = ContinuousClock.now
             var lastSeq = tracker.store.lastSeq
+            var wasWritable = true
             while !Task.isCancelled {
                 try await Task.sleep(for: period)
+                let condition = tracker.store.condition
+                if condition.isWritable != wasWritable {
+                    wasWritable = condition.isWritable
+                    if let failure = condition.failure {
+                        logger.error(
+                            "The store cannot write, changes are refused until it can: \(failure)",
+                            metadata: ["MESSAGE_ID": "\(MessageID.storeError.rawValue)"])
+                    } else {
+                        logger.notice("The store writes again")
+                    }
+                    // Say so in `systemctl status` at once.
+                    lastStatus = .now - .seconds(5)
+                }
                 if watchdog != nil {
                     // A wedged writer never answers, and then no ping goes out.
                     do {
@@ -226,9 +240,15 @@ struct SupervisorService: Service {
     }
 
     static func statusLine(_ tracker: Tracker, eventsPerSecond: Double = 0) async -> String {
-        guard let totals = try? await tracker.store.totals() else { return "Serving; the store is not answering" }
+        let condition = tracker.store.condition
+        let unwritable = condition.failure.map { failure in
+            "STORE CANNOT WRITE since \(condition.since?.description ?? "now") (\(failure)), refusing changes; "
+        }
+        guard let totals = try? await tracker.store.totals() else {
+            return (unwritable ?? "") + "Serving; the store is not answering"
+        }
         let lastDigest = (try? await tracker.store.lastDigest()).flatMap { $0 }.map { "last digest \($0.time)" }
-        return "Serving \(totals.cohorts) cohorts, \(totals.cases) cases, \(totals.events) events; "
+        return (unwritable ?? "") + "Serving \(totals.cohorts) cohorts, \(totals.cases) cases, \(totals.events) events; "
             + "\(Int(eventsPerSecond.rounded())) events/s; " + (lastDigest ?? "no digest yet")
     }
 }

@@ -55,10 +55,12 @@ struct TrackerInterface: VarlinkInterface {
         switch method {
         case .getStatus:
             let totals = try await store.totals()
+            let condition = store.condition
             try await replies.send(
                 Wire.Status(
                     version: Tracker.version, startedAt: tracker.startedAt, cohorts: totals.cohorts, cases: totals.cases,
-                    events: totals.events, lastSeq: totals.lastSeq, store: store.location))
+                    events: totals.events, lastSeq: totals.lastSeq, store: store.location,
+                    writable: condition.isWritable, storeError: condition.failure, storeErrorSince: condition.since))
 
         case .listPipelines:
             try await replies.send(Wire.PipelinesOut(pipelines: tracker.pipelines.values.sorted { $0.name < $1.name }))

@@ -110,7 +110,10 @@ enum TrackerInterfaceDescription {
           message: string
         )
 
-        # The daemon, its store and its totals.
+        # The daemon, its store and its totals. writable is false while the
+        # store's writes fail (disk full, read-only, I/O error): storeError says
+        # why and storeErrorSince since when; reads are still served, and the
+        # store retries on its own.
         method GetStatus() -> (
           version: string,
           startedAt: string,
@@ -118,7 +121,10 @@ enum TrackerInterfaceDescription {
           cases: int,
           events: int,
           lastSeq: int,
-          store: string
+          store: string,
+          writable: bool,
+          storeError: ?string,
+          storeErrorSince: ?string
         )
 
         method ListPipelines() -> (pipelines: []Pipeline)

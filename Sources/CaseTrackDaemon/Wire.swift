@@ -14,6 +14,9 @@ enum Wire {
         var events: Int64
         var lastSeq: Int64
         var store: String
+        var writable: Bool
+        var storeError: String?
+        var storeErrorSince: Timestamp?
     }
 
     struct StateCountOut: Encodable, Sendable {

@@ -20,6 +20,15 @@ public final class SQLiteStore: Store {
     /// The single-writer lock's descriptor; closing it releases the store.
     private let lock: Int32
     private let writerTask: Mutex<Task<Void, Never>?> = Mutex(nil)
+    /// Retries a small write while writes fail, so the condition clears
+    /// when space returns even if no client writes.
+    private let probeTask: Mutex<Task<Void, Never>?> = Mutex(nil)
+
+    /// How often a store that cannot write tries again on its own.
+    public static let probeInterval: Duration = .seconds(2)
+    /// The size of the probe's write: the room a store that failed to write
+    /// must have before it reports itself writable again.
+    static let probeBytes = 128 * 1024
 
     struct Shared {
         var lastSeq: Int64
@@ -27,6 +36,7 @@ public final class SQLiteStore: Store {
         var subscribers: [Int: AsyncStream<Int64>.Continuation] = [:]
         var nextSubscriber = 0
         var pipelines: [String: Pipeline]
+        var condition = StoreCondition.writable
     }
 
     /// The most mutations one transaction takes.
@@ -49,6 +59,10 @@ public final class SQLiteStore: Store {
         let pool: DatabasePool
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            // GRDB sets synchronous=NORMAL on the writer when it enables WAL,
+            // after prepareDatabase: a commit then reaches the disk only at
+            // the next checkpoint. Acknowledged means durable, so FULL again.
+            try await pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try Schema.migrator.migrate(pool)
         } catch {
             Glibc.close(lock)
@@ -73,6 +87,7 @@ public final class SQLiteStore: Store {
 
     public var lastSeq: Int64 { shared.withLock { $0.lastSeq } }
     public var writerHeartbeat: ContinuousClock.Instant { shared.withLock { $0.heartbeat } }
+    public var condition: StoreCondition { shared.withLock { $0.condition } }
 
     public func setPipelines(_ pipelines: [String: Pipeline]) async throws {
         try await refreshDeadlines(pipelines)
@@ -109,6 +124,7 @@ public final class SQLiteStore: Store {
 
     public func close() async {
         queue.close()
+        probeTask.withLock { $0 }?.cancel()
         let task = writerTask.withLock { $0 }
         await task?.value
         let subscribers = shared.withLock { shared in
@@ -146,6 +162,10 @@ public final class SQLiteStore: Store {
             try? await pool.writeWithoutTransaction { db in try writer.reset(db: db) }
         }
         let lastSeq = writer.committedSeq
+        switch outcome {
+        case .success: recordWrite(failure: nil)
+        case .failure(let error): recordWrite(failure: Self.describe(error))
+        }
         let subscribers = shared.withLock { shared in
             shared.heartbeat = .now
             let advanced = lastSeq > shared.lastSeq
@@ -160,6 +180,60 @@ public final class SQLiteStore: Store {
             let failure = StoreError.unavailable(Self.describe(error))
             for pending in batch { pending.continuation.resume(throwing: failure) }
         }
+    }
+
+    /// Notes whether a write committed; a failure starts the probe that
+    /// retries until one does.
+    private func recordWrite(failure: String?) {
+        shared.withLock { shared in
+            if let failure {
+                shared.condition = StoreCondition(failure: failure, since: shared.condition.since ?? Self.now())
+            } else {
+                shared.condition = .writable
+            }
+        }
+        guard failure != nil else { return }
+        probeTask.withLock { probe in
+            guard probe == nil else { return }
+            probe = Task.detached { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: Self.probeInterval)
+                    guard let self, !Task.isCancelled else { return }
+                    if await self.probeWrite() { return }
+                }
+            }
+        }
+    }
+
+    /// Real writes with room to spare; true once they commit. A tiny write
+    /// can fit in space a failed commit left allocated in the WAL while the
+    /// next change still fails, so the probe asks for ``probeBytes`` first.
+    private func probeWrite() async -> Bool {
+        let sql = """
+            INSERT INTO meta(key, value) VALUES ('write_probe', ?)
+            ON CONFLICT(key) DO UPDATE SET value = excluded.value
+            """
+        do {
+            try await pool.write { db in
+                try db.execute(sql: sql, arguments: [String(repeating: "-", count: Self.probeBytes)])
+            }
+            try await pool.write { db in try db.execute(sql: sql, arguments: [Self.now().description]) }
+        } catch {
+            shared.withLock { shared in
+                guard !shared.condition.isWritable else { return }
+                shared.condition.failure = Self.describe(error)
+            }
+            return false
+        }
+        probeTask.withLock { $0 = nil }
+        shared.withLock { $0.condition = .writable }
+        return true
+    }
+
+    static func now() -> Timestamp {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Timestamp(millisecondsSinceEpoch: Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000)
     }
 
     static func describe(_ error: any Error) -> String {

@@ -51,6 +51,11 @@ public protocol Store: Sendable {
     /// Returns once the writer has done a trivial write: proof it is not wedged.
     func ping() async throws
 
+    /// Whether writes commit: after a write fails (disk full, read-only,
+    /// I/O error), why and since when, until a write commits again. The
+    /// store retries on its own, so the condition clears when space returns.
+    var condition: StoreCondition { get }
+
     /// Finishes queued writes, then closes.
     func close() async
 
@@ -67,6 +72,23 @@ public protocol Store: Sendable {
     /// Remembers a scheduled digest as the last one, and forgets those
     /// taken before `forgetBefore`.
     func recordDigest(_ record: DigestRecord, forgetBefore: Timestamp) async throws
+}
+
+/// Whether the store can write, as its latest write found.
+public struct StoreCondition: Sendable, Hashable {
+    /// Why the latest write failed; nil while writes commit.
+    public var failure: String?
+    /// When writes started failing.
+    public var since: Timestamp?
+
+    public var isWritable: Bool { failure == nil }
+
+    public static let writable = StoreCondition()
+
+    public init(failure: String? = nil, since: Timestamp? = nil) {
+        self.failure = failure
+        self.since = since
+    }
 }
 
 /// Totals for the status line.

@@ -31,7 +31,7 @@ final class Writer: @unchecked Sendable {
         do {
             try db.inTransaction(.immediate) {
                 for (mutation, context) in jobs {
-                    results.append(applyOne(mutation, context: context, ledger: ledger, db: db))
+                    results.append(try applyOne(mutation, context: context, ledger: ledger, db: db))
                 }
                 return .commit
             }
@@ -44,9 +44,12 @@ final class Writer: @unchecked Sendable {
         return results
     }
 
+    /// One mutation's answer; throws (failing the whole transaction) when
+    /// the storage itself failed, since SQLite may then have rolled back the
+    /// transaction the earlier mutations were in.
     private func applyOne(
         _ mutation: Mutation, context: MutationContext, ledger: Ledger, db: Database
-    ) -> Result<MutationResult, any Error> {
+    ) throws -> Result<MutationResult, any Error> {
         let seqBefore = nextSeq
         do {
             if let requestId = context.requestId,
@@ -75,9 +78,22 @@ final class Writer: @unchecked Sendable {
         } catch let error as TrackerError {
             nextSeq = seqBefore
             return .failure(error)
+        } catch let error as DatabaseError where Self.failsTransaction(error) || !db.isInsideTransaction {
+            throw error
         } catch {
             nextSeq = seqBefore
             return .failure(StoreError.unavailable(SQLiteStore.describe(error)))
+        }
+    }
+
+    /// Errors of the storage rather than of one mutation's data.
+    static func failsTransaction(_ error: DatabaseError) -> Bool {
+        switch error.resultCode {
+        case .SQLITE_FULL, .SQLITE_IOERR, .SQLITE_READONLY, .SQLITE_CORRUPT, .SQLITE_NOTADB, .SQLITE_NOMEM,
+            .SQLITE_CANTOPEN, .SQLITE_ABORT, .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_PROTOCOL:
+            true
+        default:
+            false
         }
     }
 

@@ -1,0 +1,325 @@
+import Foundation
+import Synchronization
+import Testing
+
+/// The machine fails under casetrackd: the disk fills up, the file system
+/// turns read-only. Nothing acknowledged is lost, reads go on, and the
+/// daemon says what is wrong and recovers when it can.
+@Suite("Faults of the disk under a real casetrackd", .serialized, .enabled(if: getuid() == 0, "mounts file systems"))
+struct DiskFaultTests {
+    @Test("disk full: writes are refused with StoreUnavailable, reads go on, status says so, and writing resumes when space returns")
+    func diskFull() throws {
+        let scratch = try Scratch("full")
+        let mount = try Mount.tmpfs(at: scratch.file("state"), size: "2m")
+        defer { mount.unmount() }
+        let notify = try NotifyListener(path: scratch.file("notify.sock"))
+        let daemon = try DaemonProcess(scratch: scratch)
+        daemon.process.environment?["NOTIFY_SOCKET"] = notify.path
+        try daemon.start()
+        defer { daemon.stop() }
+        let client = try RawClient(path: daemon.socket)
+        #expect(try client.call("io.casetrack.Tracker.CreateCohort", ["id": "full", "pipeline": "usrap"])["error"] == nil)
+
+        // Leave a little room, then fill it with changes from four clients.
+        let filler = mount.path + "/filler"
+        try mount.fill(filler, leaving: 192 * 1024)
+        let acknowledged = Acknowledged()
+        let unexpected = Mutex<[String]>([])
+        let socket = daemon.socket
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            guard let client = try? RawClient(path: socket) else { return }
+            var refusals = 0
+            for round in 1...50_000 where refusals < 3 {
+                let requestId = "full-w\(worker)-r\(round)"
+                guard
+                    let reply = try? client.call(
+                        "io.casetrack.Tracker.Intake",
+                        [
+                            "cohort": "full", "persons": 1, "requestId": requestId,
+                            "note": String(repeating: "n", count: 600),
+                        ])
+                else {
+                    unexpected.withLock { $0.append("\(requestId): no reply") }
+                    return
+                }
+                if let seq = ((reply["parameters"] as? [String: Any])?["event"] as? [String: Any])?["seq"] as? Int {
+                    acknowledged.record(requestId, seq)
+                } else if reply["error"] as? String == "io.casetrack.Tracker.StoreUnavailable" {
+                    refusals += 1
+                } else {
+                    unexpected.withLock { $0.append("\(requestId): \(reply)") }
+                    return
+                }
+            }
+        }
+        #expect(unexpected.withLock { $0 }.isEmpty, "\(unexpected.withLock { $0 }.prefix(3))")
+        #expect(acknowledged.all.count > 10)
+
+        // Full: reads are served and the status says why writes are refused.
+        let status = try parameters(client.call("io.casetrack.Tracker.GetStatus"))
+        #expect(status["writable"] as? Bool == false, "\(status)")
+        #expect((status["storeError"] as? String)?.isEmpty == false, "\(status)")
+        #expect(status["storeErrorSince"] is String, "\(status)")
+        let cohort = try parameters(client.call("io.casetrack.Tracker.DescribeCohort", ["id": "full"]))
+        #expect(cohort["cohort"] != nil)
+        let refused = try client.call("io.casetrack.Tracker.Intake", ["cohort": "full", "persons": 1, "requestId": "refused"])
+        #expect(refused["error"] as? String == "io.casetrack.Tracker.StoreUnavailable", "\(refused)")
+        let line = notify.waitForStatus(timeout: 30) { $0.contains("STORE CANNOT WRITE") }
+        #expect(line != nil, "STATUS= never said the store cannot write: \(notify.statuses.suffix(3))")
+
+        // Space returns: the daemon writes again by itself.
+        unlink(filler)
+        let recovered = waitUntil(timeout: 60) {
+            (try? parameters(client.call("io.casetrack.Tracker.GetStatus")))?["writable"] as? Bool == true
+        }
+        #expect(recovered, "GetStatus still reports the store unwritable after space returned")
+        let after = try client.call("io.casetrack.Tracker.Intake", ["cohort": "full", "persons": 1, "requestId": "after"])
+        let seq = try #require(((after["parameters"] as? [String: Any])?["event"] as? [String: Any])?["seq"] as? Int)
+        acknowledged.record("after", seq)
+        let cleared = notify.waitForStatus(timeout: 30) { $0.hasPrefix("Serving") }
+        #expect(cleared != nil, "STATUS= still says the store cannot write: \(notify.statuses.suffix(3))")
+
+        try checkStore(socket: daemon.socket, acknowledged: acknowledged.all)
+        #expect(daemon.stop() == 0)
+        let restarted = try DaemonProcess(scratch: scratch)
+        try restarted.start()
+        try checkStore(socket: restarted.socket, acknowledged: acknowledged.all)
+        #expect(restarted.stop() == 0)
+    }
+
+    @Test("read-only file system: writes are refused, reads go on; after a restart on the repaired disk nothing is lost")
+    func readOnly() throws {
+        let scratch = try Scratch("readonly")
+        let mount = try Mount.ext4Image(scratch.file("disk.img"), at: scratch.file("state"), size: 16 << 20)
+        defer { mount.unmount() }
+        let daemon = try DaemonProcess(scratch: scratch)
+        try daemon.start()
+        defer { daemon.stop() }
+        let client = try RawClient(path: daemon.socket)
+        #expect(try client.call("io.casetrack.Tracker.CreateCohort", ["id": "ro", "pipeline": "usrap"])["error"] == nil)
+        var acknowledged: [String: Int] = [:]
+        for round in 1...50 {
+            let reply = try client.call(
+                "io.casetrack.Tracker.Intake", ["cohort": "ro", "persons": round, "requestId": "ro-\(round)"])
+            acknowledged["ro-\(round)"] = try #require(
+                ((reply["parameters"] as? [String: Any])?["event"] as? [String: Any])?["seq"] as? Int)
+        }
+
+        // The kernel turns the file system read-only, as after an I/O error.
+        try mount.triggerError()
+        var refusals = 0
+        for round in 51...60 {
+            let reply = try client.call(
+                "io.casetrack.Tracker.Intake", ["cohort": "ro", "persons": 1, "requestId": "ro-\(round)"])
+            if let seq = ((reply["parameters"] as? [String: Any])?["event"] as? [String: Any])?["seq"] as? Int {
+                Issue.record("acknowledged a change on a read-only file system: seq \(seq)")
+            } else {
+                #expect(reply["error"] as? String == "io.casetrack.Tracker.StoreUnavailable", "\(reply)")
+                refusals += 1
+            }
+        }
+        #expect(refusals == 10)
+        let status = try parameters(client.call("io.casetrack.Tracker.GetStatus"))
+        #expect(status["writable"] as? Bool == false, "\(status)")
+        #expect(status["lastSeq"] as? Int == acknowledged.values.max(), "\(status)")
+        let history = try parameters(client.call("io.casetrack.Tracker.History", ["cohort": "ro", "limit": 1000]))
+        #expect((history["events"] as? [Any])?.count == 51)
+
+        // The operator stops the daemon, repairs the disk, and starts it again.
+        #expect(daemon.stop() == 0)
+        try mount.remount()
+        let restarted = try DaemonProcess(scratch: scratch)
+        try restarted.start()
+        try checkStore(socket: restarted.socket, acknowledged: acknowledged)
+        let again = try RawClient(path: restarted.socket).call(
+            "io.casetrack.Tracker.Intake", ["cohort": "ro", "persons": 1, "requestId": "ro-again"])
+        #expect(again["error"] == nil, "\(again)")
+        #expect(restarted.stop() == 0)
+    }
+
+    /// Every acknowledged request is in the log with the sequence number its
+    /// client was told, the sequence has no gaps, and `Verify` finds nothing.
+    func checkStore(socket: String, acknowledged: [String: Int]) throws {
+        let client = try RawClient(path: socket)
+        var events: [[String: Any]] = []
+        while true {
+            let after = events.last?["seq"] as? Int ?? 0
+            let page = try #require(
+                parameters(client.call("io.casetrack.Tracker.History", ["afterSeq": after, "limit": 1000]))["events"]
+                    as? [[String: Any]])
+            events += page
+            if page.count < 1000 { break }
+        }
+        let seqs = events.compactMap { $0["seq"] as? Int }
+        #expect(seqs == Array(1...max(1, seqs.count)), "sequence numbers have gaps")
+        var byRequest: [String: Int] = [:]
+        for event in events {
+            if let requestId = event["requestId"] as? String { byRequest[requestId] = event["seq"] as? Int }
+        }
+        let lost = acknowledged.filter { byRequest[$0.key] != $0.value }
+        #expect(lost.isEmpty, "acknowledged but lost or changed: \(lost.prefix(5))")
+        let verify = try parameters(client.call("io.casetrack.Tracker.Verify"))
+        #expect(verify["ok"] as? Bool == true, "\(verify)")
+    }
+}
+
+/// What clients were told: request id → the event's sequence number.
+final class Acknowledged: Sendable {
+    private let entries = Mutex<[String: Int]>([:])
+    func record(_ requestId: String, _ seq: Int) { entries.withLock { $0[requestId] = seq } }
+    var all: [String: Int] { entries.withLock { $0 } }
+}
+
+func parameters(_ reply: [String: Any]) throws -> [String: Any] {
+    guard reply["error"] == nil, let parameters = reply["parameters"] as? [String: Any] else {
+        throw DaemonFailure(message: "unexpected reply: \(reply)")
+    }
+    return parameters
+}
+
+/// Polls `condition` every 100 ms until it holds or `timeout` seconds pass.
+func waitUntil(timeout: Double, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if condition() { return true }
+        usleep(100_000)
+    }
+    return condition()
+}
+
+/// Runs a system command (mount, mkfs) and fails with its output.
+@discardableResult
+func runCommand(_ executable: String, _ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = output
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let text = String(decoding: data, as: UTF8.self)
+    guard process.terminationStatus == 0 else {
+        throw DaemonFailure(message: "\(executable) \(arguments.joined(separator: " ")): \(text)")
+    }
+    return text
+}
+
+/// A file system mounted for one test, unmounted (and its loop device
+/// released) when the test is done.
+final class Mount {
+    let path: String
+    private let image: String?
+    private var mounted = true
+
+    private init(path: String, image: String?) {
+        self.path = path
+        self.image = image
+    }
+
+    static func tmpfs(at path: String, size: String) throws -> Mount {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try runCommand("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=\(size),mode=0700", "tmpfs", path])
+        return Mount(path: path, image: nil)
+    }
+
+    /// An ext4 file system in an image file that turns read-only on error,
+    /// as a disk with errors=remount-ro does.
+    static func ext4Image(_ image: String, at path: String, size: Int) throws -> Mount {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        guard truncate(image, off_t(size)) == 0 || (creat(image, 0o600) >= 0 && truncate(image, off_t(size)) == 0)
+        else { throw POSIXError(.EIO) }
+        try runCommand("/usr/sbin/mkfs.ext4", ["-q", "-F", image])
+        try runCommand("/usr/bin/mount", ["-o", "loop,errors=remount-ro", image, path])
+        chmod(path, 0o700)
+        return Mount(path: path, image: image)
+    }
+
+    /// Makes the kernel record a file system error, which turns it read-only.
+    func triggerError() throws {
+        let device = try runCommand("/usr/bin/findmnt", ["-no", "SOURCE", path])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let name = (device as NSString).lastPathComponent
+        try "1".write(toFile: "/sys/fs/ext4/\(name)/trigger_fs_error", atomically: false, encoding: .utf8)
+    }
+
+    /// Unmounts, checks the file system, and mounts it again read-write.
+    func remount() throws {
+        guard let image else { return }
+        try runCommand("/usr/bin/umount", ["-d", path])
+        // The kernel replays the journal on mount; e2fsck would drop it.
+        try runCommand("/usr/bin/mount", ["-o", "loop", image, path])
+        try runCommand("/usr/bin/umount", ["-d", path])
+        _ = try? runCommand("/usr/sbin/e2fsck", ["-fy", image])
+        try runCommand("/usr/bin/mount", ["-o", "loop,errors=remount-ro", image, path])
+    }
+
+    /// Writes a file that leaves about `leaving` bytes free.
+    func fill(_ file: String, leaving: Int) throws {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { throw POSIXError(.EIO) }
+        let free = Int(info.f_bavail) * Int(info.f_frsize)
+        let size = max(0, free - leaving)
+        try Data(count: size).write(to: URL(fileURLWithPath: file))
+    }
+
+    func unmount() {
+        guard mounted else { return }
+        mounted = false
+        _ = try? runCommand("/usr/bin/umount", image == nil ? ["-l", path] : ["-d", path])
+    }
+
+    deinit { unmount() }
+}
+
+/// A NOTIFY_SOCKET for the daemon: collects the STATUS= lines it sends.
+final class NotifyListener {
+    let path: String
+    private let fd: Int32
+    private(set) var statuses: [String] = []
+
+    init(path: String) throws {
+        self.path = path
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EIO) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw POSIXError(.ENAMETOOLONG) }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in bytes.enumerated() { raw[index] = byte }
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard result == 0 else {
+            close(fd)
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// Reads what arrived; returns the first new STATUS= that `matches`.
+    func waitForStatus(timeout: Double, _ matches: (String) -> Bool) -> String? {
+        var found: String?
+        _ = waitUntil(timeout: timeout) {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = recv(fd, &buffer, buffer.count, 0)
+                guard count > 0 else { break }
+                let message = String(decoding: buffer[..<count], as: UTF8.self)
+                for line in message.split(separator: "\n") where line.hasPrefix("STATUS=") {
+                    let status = String(line.dropFirst("STATUS=".count))
+                    statuses.append(status)
+                    if found == nil, matches(status) { found = status }
+                }
+            }
+            return found != nil
+        }
+        return found
+    }
+}

@@ -333,6 +333,25 @@ score=$(sed -n 's/.*Overall exposure level for casetrackd.service: \([0-9.]*\).*
 python3 -c "import sys; sys.exit(0 if float('$score') <= 2.0 else 1)" || fail "exposure $score > 2.0"
 ok "exposure level $score (target <= 2.0)"
 
+step "11. maintainer scripts: upgrade in place, remove, purge keep the data"
+pid=$(main_pid)
+ctr dpkg -i /root/casetrack.deb >/dev/null || fail "dpkg -i over the installed package"
+new_pid=$(main_pid)
+[ "$new_pid" != "$pid" ] && [ "$(ctr systemctl is-active casetrackd.service)" = active ] ||
+    fail "upgrade did not restart the running daemon (pid $pid -> $new_pid)"
+[ "$(ctl status --json | json_field lastSeq)" = "$seq_before" ] || fail "data changed across the upgrade"
+ok "upgrade restarted the daemon (pid $pid -> $new_pid), data kept"
+ctr dpkg --remove casetrack >/dev/null || fail "dpkg --remove"
+[ "$(ctr systemctl is-active casetrackd.socket casetrackd.service | sort -u)" = inactive ] ||
+    fail "socket or service still active after remove"
+ctr test ! -e /run/casetrack/io.casetrack.Tracker || fail "socket file left after remove"
+ctr test -f /etc/casetrack/casetrackd.yaml || fail "conffile gone after remove (not purge)"
+ctr dpkg --purge casetrack >/dev/null || fail "dpkg --purge"
+ctr test ! -e /etc/casetrack/casetrackd.yaml || fail "conffile left after purge"
+ctr test -s /var/lib/casetrack/casetrack.sqlite || fail "the store was deleted"
+ctr getent passwd casetrack >/dev/null || fail "the casetrack user was deleted"
+ok "remove stopped socket and service; purge removed the conffiles; store and user kept"
+
 step "poweroff"
 ctr systemctl poweroff --no-block
 for _ in $(seq 1 300); do kill -0 "$nspawn_pid" 2>/dev/null || break; sleep 0.2; done

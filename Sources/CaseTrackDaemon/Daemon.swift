@@ -88,6 +88,7 @@ public enum Daemon {
         serverConfiguration.maxConnections = limits.maxConnections
         serverConfiguration.maxInFlightPerConnection = limits.maxInFlightPerConnection
         serverConfiguration.idleTimeout = .seconds(limits.idleTimeoutSeconds)
+        serverConfiguration.messageTimeout = .seconds(limits.messageTimeoutSeconds)
         let server = VarlinkServer(
             listen: listen,
             configuration: serverConfiguration,

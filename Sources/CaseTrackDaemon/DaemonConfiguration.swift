@@ -22,6 +22,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
         /// before it on the same connection; use more connections for parallelism.
         public var maxInFlightPerConnection = 1
         public var idleTimeoutSeconds = 600
+        /// A message must arrive whole this long after its first byte.
+        public var messageTimeoutSeconds = 30
         public var maxImportBatch = 10_000
         public var maxListLimit = 1_000
     }
@@ -130,6 +132,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
             try positive(limits.maxConnections, "maxConnections", \.maxConnections)
             try positive(limits.maxInFlightPerConnection, "maxInFlightPerConnection", \.maxInFlightPerConnection)
             try positive(limits.idleTimeoutSeconds, "idleTimeoutSeconds", \.idleTimeoutSeconds)
+            try positive(limits.messageTimeoutSeconds, "messageTimeoutSeconds", \.messageTimeoutSeconds)
             try positive(limits.maxImportBatch, "maxImportBatch", \.maxImportBatch)
             try positive(limits.maxListLimit, "maxListLimit", \.maxListLimit)
         }
@@ -157,6 +160,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
             var maxConnections: Int?
             var maxInFlightPerConnection: Int?
             var idleTimeoutSeconds: Int?
+            var messageTimeoutSeconds: Int?
             var maxImportBatch: Int?
             var maxListLimit: Int?
         }

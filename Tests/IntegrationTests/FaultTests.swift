@@ -323,3 +323,129 @@ final class NotifyListener {
         return found
     }
 }
+
+/// Clients that misbehave slowly: one never reads its replies, one never
+/// finishes a message. Neither delays anyone else, and the daemon's memory
+/// stays bounded.
+@Suite("Slow and stuck clients against a real casetrackd", .serialized)
+struct StuckClientTests {
+    @Test("a client that pipelines calls and never reads is held back; others are answered at once; memory stays bounded")
+    func neverReads() throws {
+        let scratch = try Scratch("noread")
+        let daemon = try DaemonProcess(scratch: scratch)
+        try daemon.start()
+        defer { daemon.stop() }
+        let client = try RawClient(path: daemon.socket)
+        _ = try parameters(client.call("io.casetrack.Tracker.CreateCohort", ["id": "slow", "pipeline": "usrap"]))
+        for round in 1...300 {
+            _ = try parameters(
+                client.call(
+                    "io.casetrack.Tracker.Intake",
+                    ["cohort": "slow", "persons": round, "note": String(repeating: "x", count: 100)]))
+        }
+        let baseline = try residentKiB(daemon.process.processIdentifier)
+
+        // Each call asks for ~100 KB of history; the client reads none of it.
+        let hog = try RawClient(path: daemon.socket)
+        _ = fcntl(hog.fd, F_SETFL, fcntl(hog.fd, F_GETFL) | O_NONBLOCK)
+        let call = Array(#"{"method":"io.casetrack.Tracker.History","parameters":{"limit":300}}"#.utf8) + [0]
+        var sentCalls = 0
+        var blockedSince: Date?
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let written = call.withUnsafeBytes {
+                Glibc.send(hog.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+            }
+            if written == call.count {
+                sentCalls += 1
+                blockedSince = nil
+                continue
+            }
+            #expect(written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK), "send: \(written), errno \(errno)")
+            // A partial write leaves half a call: finish it blocking-free later; stop here.
+            if written > 0 { break }
+            if let since = blockedSince, Date().timeIntervalSince(since) > 3 { break }
+            if blockedSince == nil { blockedSince = Date() }
+            usleep(50_000)
+        }
+        #expect(blockedSince != nil, "the daemon kept reading calls whose replies were never read (\(sentCalls) calls)")
+
+        // Everyone else is served at once.
+        let other = try RawClient(path: daemon.socket)
+        var slowest = 0.0
+        for round in 1...20 {
+            let started = Date()
+            _ = try parameters(other.call("io.casetrack.Tracker.GetStatus"))
+            _ = try parameters(
+                other.call("io.casetrack.Tracker.Intake", ["cohort": "slow", "persons": 1, "requestId": "other-\(round)"]))
+            slowest = max(slowest, Date().timeIntervalSince(started))
+        }
+        #expect(slowest < 5, "a call of another client took \(slowest) s")
+        let resident = try residentKiB(daemon.process.processIdentifier)
+        print("never-reading client: \(sentCalls) calls sent before it was held back; daemon RSS \(baseline) KiB → \(resident) KiB")
+        #expect(resident - baseline < 64 * 1024, "the daemon grew from \(baseline) KiB to \(resident) KiB")
+
+        // The stuck client is not dropped: when it reads, it gets its replies.
+        _ = fcntl(hog.fd, F_SETFL, fcntl(hog.fd, F_GETFL) & ~O_NONBLOCK)
+        let reply = try #require(try hog.receive(timeout: 30))
+        #expect(((reply["parameters"] as? [String: Any])?["events"] as? [Any])?.count == 300)
+    }
+
+    @Test("a client that sends half a message is closed after limits.messageTimeoutSeconds; others are not delayed")
+    func halfMessage() throws {
+        let scratch = try Scratch("half")
+        let daemon = try DaemonProcess(scratch: scratch, configuration: "limits:\n  messageTimeoutSeconds: 2\n")
+        try daemon.start()
+        defer { daemon.stop() }
+
+        let stalled = try RawClient(path: daemon.socket)
+        try stalled.send(Array(#"{"method":"io.casetrack.Tracker.GetStatus","para"#.utf8))
+        // One that answers a whole call, then stops halfway through the next.
+        let answeredThenStalled = try RawClient(path: daemon.socket)
+        try answeredThenStalled.send(
+            Array(#"{"method":"io.casetrack.Tracker.GetStatus"}"#.utf8) + [0] + Array(#"{"meth"#.utf8))
+        // One that trickles a byte at a time and never ends its message.
+        let trickling = try RawClient(path: daemon.socket)
+        let trickleFD = trickling.fd
+        let trickle = Thread {
+            var space = UInt8(ascii: " ")
+            for _ in 0..<200 {
+                guard Glibc.send(trickleFD, &space, 1, Int32(MSG_NOSIGNAL)) == 1 else { return }
+                usleep(200_000)
+            }
+        }
+        trickle.start()
+        // A slow but whole message within the limit is answered.
+        let slowButWhole = try RawClient(path: daemon.socket)
+        try slowButWhole.send(Array(#"{"method":"io.casetrack.Tracker"#.utf8))
+
+        let other = try RawClient(path: daemon.socket)
+        var slowest = 0.0
+        for _ in 1...10 {
+            let started = Date()
+            _ = try parameters(other.call("io.casetrack.Tracker.GetStatus"))
+            slowest = max(slowest, Date().timeIntervalSince(started))
+            usleep(50_000)
+        }
+        #expect(slowest < 5, "a call of another client took \(slowest) s")
+        try slowButWhole.send(#".GetStatus"}"#)
+        #expect(try slowButWhole.receive(timeout: 30)?["parameters"] != nil)
+
+        let started = Date()
+        #expect(try stalled.receive(timeout: 60) == nil, "the half-sent message's connection is still open")
+        #expect(try answeredThenStalled.receive(timeout: 60)?["parameters"] != nil)
+        #expect(try answeredThenStalled.receive(timeout: 60) == nil)
+        #expect(try trickling.receive(timeout: 60) == nil, "the trickling connection is still open")
+        #expect(Date().timeIntervalSince(started) < 60)
+        #expect(try parameters(other.call("io.casetrack.Tracker.GetStatus"))["version"] != nil)
+    }
+}
+
+/// The resident set of a process, from /proc.
+func residentKiB(_ pid: Int32) throws -> Int {
+    let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+    guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+        let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+    else { throw DaemonFailure(message: "no VmRSS in /proc/\(pid)/status") }
+    return kib
+}

@@ -26,7 +26,9 @@ final class Connection: Sendable {
     ) {
         self.channel = channel
         self.peer = peer
-        self.replies = ReplyQueue(channel: channel, maxInFlight: configuration.maxInFlightPerConnection)
+        self.replies = ReplyQueue(
+            channel: channel, maxInFlight: configuration.maxInFlightPerConnection,
+            maxUnsentBytes: configuration.maxUnsentReplyBytesPerConnection)
         self.interfaces = interfaces
         self.internalErrorName = configuration.internalErrorName
         var logger = logger

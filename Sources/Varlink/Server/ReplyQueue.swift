@@ -12,10 +12,14 @@ import Synchronization
 /// buffers more than one message per call.
 ///
 /// The queue also counts the calls in flight (handlers running or replies
-/// not yet written) to bound them per connection.
+/// not yet written) to bound them per connection, and the bytes of replies
+/// handed to the channel but not yet taken by the socket: a client that does
+/// not read its replies stops having its calls admitted (and so read) once
+/// `maxUnsentBytes` are waiting, instead of growing the server's memory.
 final class ReplyQueue: Sendable {
     private let channel: any Channel
     private let maxInFlight: Int
+    private let maxUnsentBytes: Int
     private let state: Mutex<State>
 
     /// A call's place in the reply order.
@@ -46,6 +50,8 @@ final class ReplyQueue: Sendable {
         var nextID = 0
         /// Calls accepted and not yet complete.
         var inFlight = 0
+        /// Bytes of final replies written to the channel and not yet to the socket.
+        var unsentBytes = 0
         /// Handlers of non-`more` calls still running.
         var runningShortCalls = 0
         var drain = Drain.none
@@ -68,10 +74,15 @@ final class ReplyQueue: Sendable {
         }
     }
 
-    init(channel: any Channel, maxInFlight: Int) {
+    init(channel: any Channel, maxInFlight: Int, maxUnsentBytes: Int) {
         self.channel = channel
         self.maxInFlight = max(1, maxInFlight)
+        self.maxUnsentBytes = max(1, maxUnsentBytes)
         self.state = Mutex(State())
+    }
+
+    private func hasCapacity(_ state: State) -> Bool {
+        state.inFlight < maxInFlight && state.unsentBytes < maxUnsentBytes
     }
 
     /// True when no call is in flight: the connection may be closed as idle.
@@ -89,7 +100,7 @@ final class ReplyQueue: Sendable {
         while true {
             let admission: Admission? = state.withLock { state in
                 if case .finishShortCalls = state.drain { return .cancelled }
-                guard state.inFlight < maxInFlight else { return nil }
+                guard hasCapacity(state) else { return nil }
                 state.inFlight += 1
                 if isShort { state.runningShortCalls += 1 }
                 guard expectsReply else { return .admitted(slot: nil) }
@@ -103,7 +114,7 @@ final class ReplyQueue: Sendable {
             await withTaskCancellationHandler {
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                     let resumeNow = state.withLock { state -> Bool in
-                        if state.inFlight < maxInFlight || Task.isCancelled { return true }
+                        if hasCapacity(state) || Task.isCancelled { return true }
                         if case .finishShortCalls = state.drain { return true }
                         state.capacityWaiter = continuation
                         return false
@@ -233,7 +244,7 @@ final class ReplyQueue: Sendable {
             state.slots.removeFirst()
             state.inFlight -= 1
         }
-        write(batch)
+        write(batch, state: &state)
         var resume = state.takeWaitersAfterRelease()
         if let waiter = state.slots.first?.headWaiter {
             state.slots[state.slots.startIndex].headWaiter = nil
@@ -242,20 +253,27 @@ final class ReplyQueue: Sendable {
         return resume
     }
 
-    private func write(_ batch: [ByteBuffer]) {
-        switch batch.count {
-        case 0:
-            return
-        case 1:
-            channel.writeAndFlush(batch[0], promise: nil)
-        default:
-            let channel = self.channel
-            channel.eventLoop.execute {
-                for message in batch {
-                    channel.write(message, promise: nil)
-                }
-                channel.flush()
+    private func write(_ batch: [ByteBuffer], state: inout State) {
+        guard !batch.isEmpty else { return }
+        let bytes = batch.reduce(0) { $0 + $1.readableBytes }
+        state.unsentBytes += bytes
+        // Writes complete in order: the last one's promise covers the batch.
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenComplete { [self] _ in
+            let resume = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+                state.unsentBytes -= bytes
+                return hasCapacity(state) ? state.takeCapacityWaiter() : nil
             }
+            resume?.resume()
+        }
+        // Always from the event loop's queue: a write completed inline would
+        // run the callback above under this lock.
+        let channel = self.channel
+        channel.eventLoop.execute {
+            for message in batch.dropLast() {
+                channel.write(message, promise: nil)
+            }
+            channel.writeAndFlush(batch[batch.count - 1], promise: written)
         }
     }
 

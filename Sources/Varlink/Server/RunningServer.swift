@@ -184,6 +184,9 @@ final class RunningServer: Sendable {
                 try pipeline.addHandler(IdleStateHandler(readTimeout: TimeAmount(idleTimeout)))
                 try pipeline.addHandler(IdleConnectionCloser(replies: connection.replies))
             }
+            if let messageTimeout = configuration.messageTimeout {
+                try pipeline.addHandler(MessageTimeoutHandler(timeout: TimeAmount(messageTimeout), logger: logger))
+            }
             try pipeline.addHandler(
                 ByteToMessageHandler(MessageFrameDecoder(maxMessageBytes: configuration.maxMessageBytes))
             )

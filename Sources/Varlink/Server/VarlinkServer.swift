@@ -23,9 +23,19 @@ public struct VarlinkServer: Sendable {
         /// to have their replies written); reading pauses at the limit. With
         /// 1, a connection's calls are handled one after another.
         public var maxInFlightPerConnection: Int = 64
+        /// Bytes of replies a connection may have waiting for its client to
+        /// read them; beyond this the server stops reading the connection's
+        /// calls until the client catches up, so a client that never reads
+        /// costs bounded memory.
+        public var maxUnsentReplyBytesPerConnection: Int = 1 << 20
         /// A connection that sends nothing for this long, with no call in
         /// flight, is closed. Nil: never.
         public var idleTimeout: Duration? = .seconds(600)
+        /// A message must arrive whole within this time of its first byte
+        /// (time the server spends not reading, held back by the client's
+        /// unread replies, does not count); else the connection is closed.
+        /// Nil: no limit.
+        public var messageTimeout: Duration? = .seconds(30)
         /// On shutdown, how long running calls may take to finish before they
         /// are cancelled and their connections closed.
         public var shutdownGracePeriod: Duration = .seconds(10)

@@ -5,6 +5,9 @@ public enum EventKind: String, Sendable, Hashable, Codable, CaseIterable {
     case move
     case caseAdded = "case-added"
     case transition
+    /// A case that reached an outcome was removed; its persons stay in the
+    /// state's count as unregistered persons.
+    case purge
 }
 
 /// One entry of the append-only log: the audit trail and the source of

@@ -10,6 +10,8 @@ public protocol LedgerReader {
     func cases(cohort: String, state: String) throws -> [Case]
     /// Whether a case id is taken (cheaper than reading the case).
     func caseExists(_ id: String) throws -> Bool
+    /// Cases of cohorts under `pipeline` that entered one of `states` before `time`.
+    func cases(pipeline: String, states: [String], enteredBefore time: Timestamp) throws -> [Case]
 }
 
 extension LedgerReader {
@@ -23,6 +25,8 @@ public enum LedgerEffect: Sendable, Hashable {
     case addCase(Case)
     /// Moves a case: `from` loses it, its new state gains it.
     case moveCase(Case, from: String)
+    /// Deletes a case and strips its id from the log; its state loses it.
+    case removeCase(Case)
     /// Changes the unregistered pool of a cohort's state by `delta` persons.
     case adjustPool(cohort: String, state: String, delta: Int)
     /// Appends an event; the store assigns its sequence number.
@@ -41,6 +45,7 @@ public struct LedgerPlan: Sendable {
         case imported(Int)
         case transitioned(Case)
         case migrated(cases: Int, persons: Int)
+        case purged(cases: Int, persons: Int)
     }
 
     /// The answer, given the events the store appended (with their sequence numbers).
@@ -52,6 +57,7 @@ public struct LedgerPlan: Sendable {
         case .imported(let count): .imported(count)
         case .transitioned(let record): .transitioned(record, events[events.count - 1])
         case .migrated(let cases, let persons): .migrated(cases: cases, persons: persons)
+        case .purged(let cases, let persons): .purged(cases: cases, persons: persons)
         }
     }
 }
@@ -219,6 +225,30 @@ public struct Ledger: Sendable {
                             note: "pipeline \(pipeline.name) version \(pipeline.version)")))
             }
             return LedgerPlan(effects: effects, answer: .migrated(cases: cases.count, persons: persons + pool))
+
+        case .purge(let closedBefore):
+            guard closedBefore <= now else {
+                throw TrackerError.invalidArgument(parameter: "closedBefore", reason: "must not be in the future")
+            }
+            var effects: [LedgerEffect] = []
+            var persons = 0
+            var count = 0
+            for pipeline in pipelines.values.sorted(by: { $0.name < $1.name }) {
+                let terminal = pipeline.states.filter(\.isTerminal).map(\.name)
+                guard !terminal.isEmpty else { continue }
+                for record in try reader.cases(pipeline: pipeline.name, states: terminal, enteredBefore: closedBefore) {
+                    effects.append(.removeCase(record))
+                    effects.append(.adjustPool(cohort: record.cohort, state: record.state, delta: record.persons))
+                    effects.append(
+                        .appendEvent(
+                            event(
+                                .purge, cohort: record.cohort, from: record.state, to: record.state,
+                                persons: record.persons, note: "closed before \(closedBefore.date)")))
+                    persons += record.persons
+                    count += 1
+                }
+            }
+            return LedgerPlan(effects: effects, answer: .purged(cases: count, persons: persons))
         }
     }
 

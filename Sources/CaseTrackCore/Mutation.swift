@@ -32,6 +32,9 @@ public enum Mutation: Sendable, Hashable, Codable {
     /// Moves every case and unregistered person of a cohort out of a state its
     /// pipeline retired, into the state the definition's `migrate` names.
     case migrateState(cohort: String, from: String, to: String)
+    /// Removes every case that reached an outcome (entered a terminal state)
+    /// before the given time, keeping its persons in that state's count.
+    case purge(closedBefore: Timestamp)
 }
 
 /// What a mutation produced, as its caller is answered (and answered again
@@ -44,6 +47,8 @@ public enum MutationResult: Sendable, Hashable, Codable {
     case transitioned(Case, Event)
     /// Cases and unregistered persons moved by a migration.
     case migrated(cases: Int, persons: Int)
+    /// Cases removed by a purge, and their persons.
+    case purged(cases: Int, persons: Int)
 }
 
 /// Who asks for a mutation, and the retry key that makes it idempotent.

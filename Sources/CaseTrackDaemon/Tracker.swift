@@ -152,6 +152,10 @@ public final class Tracker: Sendable {
                 metadata: eventMetadata(event, id: .transition))
         case .migrated:
             break
+        case .purged(let cases, let persons):
+            logger.notice(
+                "Purged \(cases) closed cases (\(persons) persons kept as counts)",
+                metadata: ["CASES": "\(cases)", "PERSONS": "\(persons)", "ACTOR": "\(actor.name)"])
         }
     }
 

@@ -203,6 +203,17 @@ struct TrackerInterface: VarlinkInterface {
             try await reload()
             try await replies.send(Wire.Empty())
 
+        case .purge:
+            let input = try call.decodeParameters(Wire.PurgeIn.self)
+            guard let closedBefore = Timestamp(rfc3339: input.closedBefore) else {
+                throw TrackerError.invalidArgument(
+                    parameter: "closedBefore", reason: "an RFC 3339 date or time, e.g. 2026-01-01")
+            }
+            let result = try await tracker.mutate(
+                .purge(closedBefore: closedBefore), actor: identity, requestId: input.requestId)
+            guard case .purged(let cases, let persons) = result else { throw Self.mismatch(result) }
+            try await replies.send(Wire.PurgedOut(cases: cases, persons: persons))
+
         case .backup:
             let input = try call.decodeParameters(Wire.BackupIn.self)
             guard input.path.hasPrefix("/"), !input.path.contains("\0") else {

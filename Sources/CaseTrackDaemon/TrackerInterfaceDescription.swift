@@ -70,7 +70,7 @@ enum TrackerInterfaceDescription {
         )
 
         # One entry of the append-only event log. kind is one of cohort-created,
-        # intake, move, case-added, transition.
+        # intake, move, case-added, transition, purge.
         type Event (
           seq: int,
           time: string,
@@ -227,6 +227,12 @@ enum TrackerInterfaceDescription {
         # Writes a consistent copy of the store, online, to path (on the daemon's
         # host, written by the daemon's user).
         method Backup(path: string) -> (path: string, bytes: int)
+
+        # Removes every case that reached an outcome before closedBefore (an RFC 3339
+        # date or time). Their persons stay in the counts of their final states, as
+        # unregistered persons; the log keeps their events without their case ids.
+        # One purge event per case removed.
+        method Purge(closedBefore: string, requestId: ?string) -> (cases: int, persons: int)
 
         error NoSuchPipeline (name: string)
         error NoSuchCohort (id: string)

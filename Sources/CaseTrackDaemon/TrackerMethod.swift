@@ -23,6 +23,7 @@ public enum TrackerMethod: String, Sendable, CaseIterable {
     case createCohort = "CreateCohort"
     case reload = "Reload"
     case backup = "Backup"
+    case purge = "Purge"
 
     public var requiredRole: Role {
         switch self {
@@ -46,6 +47,7 @@ public enum TrackerMethod: String, Sendable, CaseIterable {
         case .createCohort: .admin
         case .reload: .admin
         case .backup: .admin
+        case .purge: .admin
         }
     }
 }

@@ -178,6 +178,14 @@ enum Wire {
     }
 
     struct BackupIn: Decodable, Sendable { var path: String }
+    struct PurgeIn: Decodable, Sendable {
+        var closedBefore: String
+        var requestId: String?
+    }
+    struct PurgedOut: Encodable, Sendable {
+        var cases: Int
+        var persons: Int
+    }
 
     struct PipelinesOut: Encodable, Sendable { var pipelines: [Pipeline] }
     struct PipelineOut: Encodable, Sendable { var pipeline: Pipeline }

@@ -57,13 +57,13 @@ extension SQLiteStore {
                 sql: """
                     SELECT cohort, state, SUM(cases) AS cases, SUM(persons) AS persons, SUM(pool) AS pool FROM (
                         SELECT cohort, to_state AS state, 0 AS cases, 0 AS persons, persons AS pool
-                            FROM events WHERE kind IN ('intake', 'move')
+                            FROM events WHERE kind IN ('intake', 'move', 'purge')
                         UNION ALL SELECT cohort, from_state, 0, 0, -persons
                             FROM events WHERE kind = 'move' OR (kind = 'case-added' AND from_state IS NOT NULL)
                         UNION ALL SELECT cohort, to_state, 1, persons, 0
                             FROM events WHERE kind IN ('case-added', 'transition')
                         UNION ALL SELECT cohort, from_state, -1, -persons, 0
-                            FROM events WHERE kind = 'transition'
+                            FROM events WHERE kind IN ('transition', 'purge')
                     ) GROUP BY cohort, state
                     """)
             {

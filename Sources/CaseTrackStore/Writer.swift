@@ -177,6 +177,15 @@ final class Writer: @unchecked Sendable {
                 deltas[CountKey(cohort: record.cohort, state: record.state), default: CountDelta()].cases += 1
                 deltas[CountKey(cohort: record.cohort, state: record.state), default: CountDelta()].casePersons +=
                     record.persons
+            case .removeCase(let record):
+                try db.cachedStatement(sql: "DELETE FROM cases WHERE id = ?").execute(arguments: [record.id])
+                guard db.changesCount == 1 else { throw StoreError.unavailable("case \(record.id) vanished") }
+                // The log keeps what happened, but no longer whom it happened to.
+                try db.cachedStatement(sql: "UPDATE events SET case_id = NULL WHERE case_id = ?")
+                    .execute(arguments: [record.id])
+                deltas[CountKey(cohort: record.cohort, state: record.state), default: CountDelta()].cases -= 1
+                deltas[CountKey(cohort: record.cohort, state: record.state), default: CountDelta()].casePersons -=
+                    record.persons
             case .adjustPool(let cohort, let state, let delta):
                 deltas[CountKey(cohort: cohort, state: state), default: CountDelta()].unregistered += delta
             case .appendEvent(var event):
@@ -225,6 +234,20 @@ struct TransactionReader: LedgerReader {
             .map(Rows.caseRecord)
     }
 
+    func cases(pipeline: String, states: [String], enteredBefore time: Timestamp) throws -> [Case] {
+        var found: [Case] = []
+        for state in states {
+            found += try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT c.* FROM cases c JOIN cohorts k ON k.id = c.cohort
+                        WHERE k.pipeline = ? AND c.state = ? AND c.entered_at < ? ORDER BY c.id
+                        """), arguments: [pipeline, state, time.millisecondsSinceEpoch]
+            ).map(Rows.caseRecord)
+        }
+        return found
+    }
+
     func caseExists(_ id: String) throws -> Bool {
         try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM cases WHERE id = ?"), arguments: [id]) ?? false
     }
@@ -258,6 +281,7 @@ enum StoredResult {
         case .imported(let count): return ("imported", events.first?.seq ?? 0, count, nil)
         case .transitioned(let record, _): return ("transition", last, 0, record.pipelineVersion)
         case .migrated(let cases, let persons): return ("migrated", last, cases, persons)
+        case .purged(let cases, let persons): return ("purged", last, cases, persons)
         }
     }
 
@@ -266,6 +290,7 @@ enum StoredResult {
         let seq: Int64 = row["seq"]
         if kind == "imported" { return .imported(row["count"]) }
         if kind == "migrated" { return .migrated(cases: row["count"], persons: row["pipeline_version"] ?? 0) }
+        if kind == "purged" { return .purged(cases: row["count"], persons: row["pipeline_version"] ?? 0) }
         guard let eventRow = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM events WHERE seq = ?"), arguments: [seq])
         else { throw StoreError.unavailable("the event \(seq) a stored request points to is missing") }
         let event = Rows.event(eventRow)

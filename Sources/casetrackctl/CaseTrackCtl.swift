@@ -27,7 +27,7 @@ struct CaseTrackCtl: AsyncParsableCommand {
             CaseCommand.self, TransitionCommand.self, CasesCommand.self,
             HistoryCommand.self, WatchCommand.self,
             ImportCommand.self, ExportCommand.self,
-            VerifyCommand.self, BackupCommand.self, DigestCommand.self, DigestsCommand.self, ReloadCommand.self,
+            VerifyCommand.self, BackupCommand.self, PurgeCommand.self, DigestCommand.self, DigestsCommand.self, ReloadCommand.self,
             CallCommand.self,
         ])
 

@@ -96,7 +96,7 @@ extension MutationResult {
     var event: Event? {
         switch self {
         case .event(let event), .transitioned(_, let event): event
-        case .cohort, .addedCase, .imported, .migrated: nil
+        case .cohort, .addedCase, .imported, .migrated, .purged: nil
         }
     }
 }

@@ -23,6 +23,12 @@ struct LedgerModel: LedgerReader {
 
     func cohort(_ id: String) -> Cohort? { cohorts[id] }
     func caseRecord(_ id: String) -> Case? { cases[id] }
+    func cases(pipeline: String, states: [String], enteredBefore time: Timestamp) -> [Case] {
+        cases.values.filter {
+            cohorts[$0.cohort]?.pipeline == pipeline && states.contains($0.state) && $0.enteredAt < time
+        }.sorted { $0.id < $1.id }
+    }
+
     func cases(cohort: String, state: String) -> [Case] {
         cases.values.filter { $0.cohort == cohort && $0.state == state }.sorted { $0.id < $1.id }
     }
@@ -67,6 +73,13 @@ struct LedgerModel: LedgerReader {
                 adjust(record.cohort, record.state) {
                     $0.cases += 1
                     $0.casePersons += record.persons
+                }
+            case .removeCase(let record):
+                precondition(cases[record.id] != nil, "case \(record.id) removed twice")
+                cases[record.id] = nil
+                adjust(record.cohort, record.state) {
+                    $0.cases -= 1
+                    $0.casePersons -= record.persons
                 }
             case .adjustPool(let cohort, let state, let delta):
                 adjust(cohort, state) { $0.unregistered += delta }

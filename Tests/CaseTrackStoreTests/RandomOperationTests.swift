@@ -140,6 +140,9 @@ struct RandomOperationTests {
             }
             switch event.kind {
             case .cohortCreated: break
+            case .purge:
+                adjust(event.from, cases: -1, casePersons: -event.persons)
+                adjust(event.to, pool: event.persons)
             case .intake: adjust(event.to, pool: event.persons)
             case .move:
                 adjust(event.from, pool: -event.persons)
@@ -343,7 +346,7 @@ struct RandomOperationTests {
         case .intake(_, _, let persons, _): persons
         case .addCase(_, let newCase): newCase.fromUnregistered ? 0 : newCase.persons
         case .importCases(_, let cases): cases.filter { !$0.fromUnregistered }.reduce(0) { $0 + $1.persons }
-        case .createCohort, .move, .transition, .migrateState: 0
+        case .createCohort, .move, .transition, .migrateState, .purge: 0
         }
     }
 }

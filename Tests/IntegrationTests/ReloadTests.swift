@@ -91,3 +91,47 @@ struct ReloadTests {
         #expect((verify["parameters"] as? [String: Any])?["ok"] as? Bool == true, "\(verify)")
     }
 }
+
+@Suite("Purging closed cases")
+struct PurgeTests {
+    @Test("closed cases go, their persons stay counted, the log forgets their ids, verify still holds")
+    func purgeClosed() throws {
+        let scratch = try Scratch("purge")
+        let daemon = try DaemonProcess(scratch: scratch)
+        try daemon.start()
+        let client = try RawClient(path: daemon.socket)
+        _ = try client.call("io.casetrack.Tracker.CreateCohort", ["id": "closing", "pipeline": "afghan-siv"])
+        for index in 0..<5 {
+            _ = try client.call("io.casetrack.Tracker.AddCase", ["cohort": "closing", "id": "C-\(index)", "persons": 3])
+        }
+        _ = try client.call("io.casetrack.Tracker.Transition", ["caseId": "C-0", "event": "deported"])
+        _ = try client.call("io.casetrack.Tracker.Transition", ["caseId": "C-1", "event": "withdrew"])
+        _ = try client.call("io.casetrack.Tracker.Transition", ["caseId": "C-2", "event": "com-approved"])
+
+        let early = try casetrackctl(["purge", "--closed-before", "2020-01-01"], socket: daemon.socket)
+        #expect(early.status == 0 && early.stdout.contains("purged 0 cases"), "\(early.stdout)\(early.stderr)")
+        let future = try casetrackctl(["purge", "--closed-before", "2999-01-01"], socket: daemon.socket)
+        #expect(future.status == 1, "a date in the future is refused")
+
+        usleep(20_000)
+        let now = ISO8601DateFormatter().string(from: Date().addingTimeInterval(1))
+        sleep(1)
+        let run = try casetrackctl(["purge", "--closed-before", now, "--json"], socket: daemon.socket)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect((run.json as? [String: Any])?["cases"] as? Int == 2)
+        #expect((run.json as? [String: Any])?["persons"] as? Int == 6)
+
+        #expect(try client.call("io.casetrack.Tracker.GetCase", ["id": "C-0"])["error"] as? String == "io.casetrack.Tracker.NoSuchCase")
+        #expect(try client.call("io.casetrack.Tracker.GetCase", ["id": "C-2"])["error"] == nil)
+        let cohort = try client.call("io.casetrack.Tracker.DescribeCohort", ["id": "closing"])
+        let counts = (((cohort["parameters"] as? [String: Any])?["cohort"] as? [String: Any])?["counts"] as? [[String: Any]]) ?? []
+        let deported = counts.first { $0["state"] as? String == "deported" }
+        #expect(deported?["persons"] as? Int == 3 && deported?["cases"] as? Int == 0 && deported?["unregistered"] as? Int == 3)
+        let history = try client.call("io.casetrack.Tracker.History", ["cohort": "closing", "limit": 100])
+        let events = ((history["parameters"] as? [String: Any])?["events"] as? [[String: Any]]) ?? []
+        #expect(!events.contains { ($0["caseId"] as? String) == "C-0" || ($0["caseId"] as? String) == "C-1" })
+        #expect(events.filter { $0["kind"] as? String == "purge" }.count == 2)
+        let verify = try client.call("io.casetrack.Tracker.Verify")
+        #expect((verify["parameters"] as? [String: Any])?["ok"] as? Bool == true, "\(verify)")
+    }
+}

@@ -189,7 +189,7 @@ public struct DigestFacts: Sendable, Hashable {
             guard from == nil else { return }
             key = MovementKey(kind: .registered, event: nil, from: nil, to: to)
         case .move, .transition: key = MovementKey(kind: .transition, event: event, from: from, to: to)
-        case .cohortCreated: return
+        case .cohortCreated, .purge: return
         }
         update(cohort) {
             $0.movements[key, default: Tally()] =

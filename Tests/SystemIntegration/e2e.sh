@@ -191,7 +191,9 @@ ctl status || fail "casetrackctl status"
 [ "$(ctr systemctl is-active casetrackd.service)" = active ] || fail "service not active after the call"
 pid=$(main_pid)
 [ "$(ctr ps -o user= -p "$pid")" = casetrack ] || fail "daemon not running as casetrack"
-ok "casetrackd started by its socket, pid $pid, user casetrack"
+perm=$(ctr stat -c '%a %U %G' /var/lib/casetrack /var/lib/casetrack/casetrack.sqlite | tr '\n' ' ')
+[ "$perm" = "750 casetrack casetrack 600 casetrack casetrack " ] || fail "state directory and store are '$perm'"
+ok "casetrackd started by its socket, pid $pid, user casetrack; /var/lib/casetrack 0750, store 0600"
 
 step "3. systemctl status shows the daemon's status text"
 shows_serving() { ctr systemctl status --no-pager casetrackd.service | grep -q 'Status: "Serving'; }

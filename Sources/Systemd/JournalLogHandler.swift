@@ -16,8 +16,10 @@ public import Logging
 /// `X_MESSAGE_ID` instead. A metadata key that would overwrite one of the fields above gets an
 /// `X_` prefix (`message` → `X_MESSAGE`). Multi-line messages stay one entry.
 ///
-/// When the journal cannot be reached, the record is written to standard error as a
-/// ``StderrLogHandler`` line and logging goes on. Sending is a datagram on the journal socket;
+/// When the journal cannot be reached (its socket is missing or refuses, as while journald is
+/// down or restarting), the record is written to standard error as a ``StderrLogHandler`` line
+/// and logging goes on; each record tries the journal again, so lines return there once
+/// journald is back. Sending is a datagram on the journal socket;
 /// like every journal client it can wait only if journald itself stops reading.
 public struct JournalLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
@@ -34,6 +36,16 @@ public struct JournalLogHandler: LogHandler {
 
     let sender: Sender
     let fallback: LineOutput
+
+    static let journalSocket = "/run/systemd/journal/socket"
+
+    /// `sd_journal_sendv`, except that a journal whose socket does not exist
+    /// counts as a failure: libsystemd then returns 0 ("fail silently", with
+    /// errno cleared), and the record would be lost instead of going to stderr.
+    static let journalSender: Sender = { iovecs in
+        guard access(journalSocket, F_OK) == 0 else { return -ENOENT }
+        return sd_journal_sendv(iovecs.baseAddress, CInt(iovecs.count))
+    }
 
     /// The fields this handler sets itself; metadata keys that map onto them are prefixed `X_`.
     static let reservedNames: Set<String> = [
@@ -56,7 +68,7 @@ public struct JournalLogHandler: LogHandler {
     ) {
         self.init(
             label: label, identifier: identifier, logLevel: logLevel, metadataProvider: metadataProvider,
-            sender: { iovecs in sd_journal_sendv(iovecs.baseAddress, CInt(iovecs.count)) },
+            sender: Self.journalSender,
             fallback: .standardError)
     }
 

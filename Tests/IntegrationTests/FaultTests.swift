@@ -449,3 +449,73 @@ func residentKiB(_ pid: Int32) throws -> Int {
     else { throw DaemonFailure(message: "no VmRSS in /proc/\(pid)/status") }
     return kib
 }
+
+/// The journal goes away under casetrackd and comes back. The shared
+/// journald is not touched: the daemon runs in a mount namespace of its own
+/// whose /run/systemd/journal the test empties and refills, which is what a
+/// client of a journald that died or restarts sees (its socket refuses, then
+/// answers again).
+@Suite("casetrackd when the journal is gone", .serialized, .enabled(if: getuid() == 0, "uses mount namespaces"))
+struct JournalGoneTests {
+    @Test("with no journal, lines go to stderr and calls are answered at once; when it returns, lines go to the journal again")
+    func journalGoneAndBack() throws {
+        _ = try? runCommand("/bin/sh", [Binaries.packageRoot + "/Tests/SystemdTests/start-journald.sh"])
+        let scratch = try Scratch("nojournal")
+        let real = scratch.file("real-journal")
+        let daemon = try DaemonProcess(
+            scratch: scratch, extraArguments: ["--log-target", "journal", "--log-level", "info"])
+        let script = """
+            set -e
+            mkdir -p "$0"
+            mount --bind /run/systemd/journal "$0"
+            mount -t tmpfs -o size=1m tmpfs /run/systemd/journal
+            exec "$@"
+            """
+        daemon.process.arguments =
+            ["--mount", "--propagation", "private", "/bin/sh", "-c", script, real, Binaries.daemon]
+            + (daemon.process.arguments ?? [])
+        daemon.process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        try daemon.start()
+        defer { daemon.stop() }
+        let pid = daemon.process.processIdentifier
+        func inNamespace(_ command: String) throws {
+            try runCommand("/usr/bin/nsenter", ["-t", "\(pid)", "-m", "/bin/sh", "-c", command])
+        }
+        let socket = "/run/systemd/journal/socket"
+        let client = try RawClient(path: daemon.socket)
+        var slowest = 0.0
+        func intakes(_ cohort: String) throws {
+            _ = try parameters(client.call("io.casetrack.Tracker.CreateCohort", ["id": cohort, "pipeline": "usrap"]))
+            for _ in 1...5 {
+                let started = Date()
+                _ = try parameters(client.call("io.casetrack.Tracker.Intake", ["cohort": cohort, "persons": 7]))
+                slowest = max(slowest, Date().timeIntervalSince(started))
+            }
+        }
+
+        try intakes("while-gone")
+        try inNamespace("touch \(socket) && mount --bind \(real)/socket \(socket)")
+        try intakes("while-back")
+        try inNamespace("umount \(socket)")
+        try intakes("gone-again")
+        #expect(slowest < 5, "a call took \(slowest) s while the journal was away")
+        #expect(daemon.stop() == 0)
+
+        let stderr = daemon.stderrText()
+        #expect(stderr.contains("COHORT=while-gone"), "\(stderr.suffix(2000))")
+        #expect(stderr.contains("COHORT=gone-again"), "\(stderr.suffix(2000))")
+        #expect(!stderr.contains("COHORT=while-back"), "\(stderr.suffix(2000))")
+        var cohorts: Set<String> = []
+        for _ in 0..<50 {
+            _ = try? runCommand("/usr/bin/journalctl", ["--sync"])
+            let text = (try? runCommand("/usr/bin/journalctl", ["-o", "json", "_PID=\(pid)", "--no-pager"])) ?? ""
+            cohorts = Set(
+                text.split(separator: "\n").compactMap {
+                    (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["COHORT"] as? String
+                })
+            if cohorts.contains("while-back") { break }
+            usleep(100_000)
+        }
+        #expect(cohorts == ["while-back"], "cohorts named in the journal: \(cohorts)")
+    }
+}

@@ -19,8 +19,10 @@ public import Logging
 /// When the journal cannot be reached (its socket is missing or refuses, as while journald is
 /// down or restarting), the record is written to standard error as a ``StderrLogHandler`` line
 /// and logging goes on; each record tries the journal again, so lines return there once
-/// journald is back. Sending is a datagram on the journal socket;
-/// like every journal client it can wait only if journald itself stops reading.
+/// journald is back. Entries are sent from a background queue, in order: a journald that stops
+/// reading holds up that queue, never the logging thread; while 4096 entries wait, further
+/// records go to standard error at once. Queued entries are sent (for up to two seconds) when
+/// the process exits.
 public struct JournalLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
@@ -36,6 +38,8 @@ public struct JournalLogHandler: LogHandler {
 
     let sender: Sender
     let fallback: LineOutput
+    /// Where entries wait to be sent; nil: sent by the logging thread.
+    let queue: JournalQueue?
 
     static let journalSocket = "/run/systemd/journal/socket"
 
@@ -69,7 +73,7 @@ public struct JournalLogHandler: LogHandler {
         self.init(
             label: label, identifier: identifier, logLevel: logLevel, metadataProvider: metadataProvider,
             sender: Self.journalSender,
-            fallback: .standardError)
+            fallback: .standardError, queue: .shared)
     }
 
     init(
@@ -78,7 +82,8 @@ public struct JournalLogHandler: LogHandler {
         logLevel: Logger.Level,
         metadataProvider: Logger.MetadataProvider?,
         sender: @escaping Sender,
-        fallback: LineOutput
+        fallback: LineOutput,
+        queue: JournalQueue? = nil
     ) {
         self.label = label
         self.identifier = identifier ?? ProgramName.current
@@ -86,6 +91,7 @@ public struct JournalLogHandler: LogHandler {
         self.metadataProvider = metadataProvider
         self.sender = sender
         self.fallback = fallback
+        self.queue = queue
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -97,17 +103,29 @@ public struct JournalLogHandler: LogHandler {
         let merged = mergedMetadata(
             handler: metadata, provider: metadataProvider, record: event.metadata)
         let fields = Self.fields(for: event, metadata: merged, label: label, identifier: identifier)
-        if Self.send(fields, with: sender) < 0 {
+        let (level, identifier, message) = (event.level, identifier, event.message.description)
+        let error = event.error.map { DescribedError(description: String(describing: $0)) }
+        let fallback = self.fallback
+        let writeFallback: @Sendable () -> Void = {
             let line = LogLine(
-                timestamp: LogLine.currentTimestamp(),
-                level: event.level,
-                identifier: identifier,
-                message: event.message.description,
-                metadata: merged,
-                error: event.error
-            )
+                timestamp: LogLine.currentTimestamp(), level: level, identifier: identifier, message: message,
+                metadata: merged, error: error)
             fallback.write(line.text)
         }
+        guard let queue else {
+            if Self.send(fields, with: sender) < 0 { writeFallback() }
+            return
+        }
+        let sender = self.sender
+        let queued = queue.submit {
+            if Self.send(fields, with: sender) < 0 { writeFallback() }
+        }
+        if !queued { writeFallback() }
+    }
+
+    /// An error as its text, which is all a fallback line needs of it.
+    struct DescribedError: Error, CustomStringConvertible {
+        let description: String
     }
 
     /// The journal entry for one record, in the order it is sent.

@@ -64,6 +64,8 @@ struct DiskFaultTests {
         #expect(cohort["cohort"] != nil)
         let refused = try client.call("io.casetrack.Tracker.Intake", ["cohort": "full", "persons": 1, "requestId": "refused"])
         #expect(refused["error"] as? String == "io.casetrack.Tracker.StoreUnavailable", "\(refused)")
+        let shown = try casetrackctl(["status"], socket: daemon.socket)
+        #expect(shown.stdout.contains("writes:") && shown.stdout.contains("REFUSED since"), "\(shown.stdout)")
         let line = notify.waitForStatus(timeout: 30) { $0.contains("STORE CANNOT WRITE") }
         #expect(line != nil, "STATUS= never said the store cannot write: \(notify.statuses.suffix(3))")
 

@@ -16,6 +16,11 @@ struct StatusCommand: AsyncParsableCommand {
                 fields.append("version", reply["version"]?.stringValue ?? "?")
                 fields.append("started", reply["startedAt"]?.stringValue.map(Formatting.time) ?? "?")
                 fields.append("store", reply["store"]?.stringValue ?? "?")
+                if reply["writable"]?.boolValue == false {
+                    let since = reply["storeErrorSince"]?.stringValue.map(Formatting.time) ?? "?"
+                    let why = reply["storeError"]?.stringValue ?? "unknown error"
+                    fields.append("writes", "REFUSED since \(since): \(why); reads are served")
+                }
                 for (label, key) in [
                     ("cohorts", "cohorts"), ("cases", "cases"), ("events", "events"), ("last seq", "lastSeq"),
                 ] {

@@ -14,7 +14,30 @@ else
 RUN_SOCKET   ?= $(RUN_DIR)/io.casetrack.Tracker
 endif
 
-.PHONY: all deps debs python-deps journald build build-release run test bench clean
+.PHONY: all deps debs python-deps journald build build-release run test bench clean deb e2e e2e-run
+
+# The Debian package: release binaries with the Swift runtime linked in,
+# their own scratch path so they never disturb the debug build.
+DEB_SCRATCH     ?= $(CURDIR)/.build-deb
+DEB_TOOLS       := dpkg-dev binutils lintian
+E2E_TOOLS       := debootstrap systemd-container util-linux
+E2E_DIR         ?= $(CURDIR)/.build-e2e
+CASETRACK_VERSION = $(shell sed -n 's/.*static let version = "\(.*\)".*/\1/p' Sources/CaseTrackDaemon/Tracker.swift)
+DEB_FILE         = $(DEB_SCRATCH)/casetrack_$(CASETRACK_VERSION)_$(shell dpkg --print-architecture).deb
+GENERATE_MANUAL := $(DEB_SCRATCH)/tools/debug/generate-manual
+
+# $(call apt_install,PACKAGES): installs those of PACKAGES not yet installed.
+define apt_install
+	@missing=""; \
+	for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi; \
+	  $$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y $$missing; \
+	fi
+endef
 
 all: build
 
@@ -58,10 +81,32 @@ run: build
 test: deps journald
 	$(SWIFT) build --build-tests
 	CASETRACK_BIN_DIR=$(CURDIR)/.build/debug $(SWIFT) test --skip-build
+	$(MAKE) e2e
 
 ## bench: release build, a daemon on a temporary store, the load generator against it.
 bench: build-release
 	@sh Benchmarks/run.sh $(CURDIR)/.build/release $(BENCH_ARGS)
+
+## deb: casetrack_<version>_<arch>.deb in $(DEB_SCRATCH), checked by lintian.
+deb: debs
+	$(call apt_install,$(DEB_TOOLS))
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(DEB_SCRATCH) --product casetrackd
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(DEB_SCRATCH) --product casetrackctl
+	@# casetrackctl(1) comes from swift-argument-parser's generate-manual,
+	@# built from the checkout the package already resolved.
+	test -x $(GENERATE_MANUAL) || $(SWIFT) build --package-path $(DEB_SCRATCH)/checkouts/swift-argument-parser \
+	  --scratch-path $(DEB_SCRATCH)/tools --product generate-manual
+	sh Packaging/build-deb.sh $(DEB_SCRATCH)/release $(DEB_SCRATCH) $(GENERATE_MANUAL)
+	lintian --fail-on error $(DEB_FILE)
+	@ls -l $(DEB_FILE)
+
+## e2e: the package under a real systemd (PID 1 in systemd-nspawn); root only.
+e2e:
+	@if [ "$$(id -u)" -ne 0 ]; then echo "e2e: needs root (systemd-nspawn); skipped"; else $(MAKE) e2e-run; fi
+
+e2e-run: deb
+	$(call apt_install,$(E2E_TOOLS))
+	bash Tests/SystemIntegration/e2e.sh $(DEB_FILE) $(E2E_DIR)
 
 clean:
 	rm -rf .build $(RUN_DIR)

@@ -54,7 +54,9 @@ public final class SQLiteStore: Store {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
-            try db.execute(sql: "PRAGMA cache_size = -16384")
+            // The writer's pages are the hot ones; readers get a smaller cache so
+            // that memory stays bounded with every reader open (4 MiB each).
+            try db.execute(sql: db.configuration.readonly ? "PRAGMA cache_size = -4096" : "PRAGMA cache_size = -16384")
         }
         let pool: DatabasePool
         do {

@@ -3,7 +3,12 @@
 # packages, starting systemd-journald), then build and run or test.
 
 SWIFT        ?= swift
-DEB_PACKAGES := libsystemd-dev libsqlite3-dev pkg-config systemd python3 python3-pip procps util-linux
+# Everything `make test` needs, installed with one `apt-get update`: the build,
+# the tests (journald, setpriv, mkfs.ext4 and loop devices for the fault
+# tests) and the package's end-to-end test (dpkg-deb, lintian, debootstrap,
+# systemd-nspawn).
+DEB_PACKAGES := libsystemd-dev libsqlite3-dev pkg-config systemd python3 python3-pip procps util-linux \
+                e2fsprogs passwd dpkg-dev binutils lintian debootstrap systemd-container
 PYTHON       ?= python3
 RUN_DIR      ?= $(CURDIR)/.run
 BENCH_ARGS   ?=

@@ -60,17 +60,19 @@ struct ImportCommand: AsyncParsableCommand {
 
             let importer = Importer(
                 cohort: cohort, path: file, layout: layout, batchSize: batch, fromUnregistered: fromUnregistered)
-            let connection = ImportConnection(client: daemon.client, path: daemon.socketPath)
+            let connections =
+                [ImportConnection(client: daemon.client, path: daemon.socketPath)]
+                + (1..<Importer.maxInFlight).map { _ in ImportConnection(client: nil, path: daemon.socketPath) }
             var sending = ProgressBar(label: "importing", totalBytes: check.bytes)
             let result: Importer.Result
             do {
-                result = try await importer.run(connection: connection, progress: &sending)
+                result = try await importer.run(connections: connections, progress: &sending)
             } catch let error as CSVSyntaxError {
                 sending.finish()
                 throw UsageError("\(file): \(error.reason)", exitCode: ExitStatus.dataError)
             }
             sending.finish()
-            await connection.close()
+            for connection in connections { await connection.close() }
             let elapsed = ProgressBar.seconds(ContinuousClock.now - started)
             if let failure = result.failure {
                 throw reportFailure(failure, result: result)

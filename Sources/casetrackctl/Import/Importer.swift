@@ -23,7 +23,7 @@ actor ImportConnection {
     let path: String
     private var client: VarlinkClient?
 
-    init(client: VarlinkClient, path: String) {
+    init(client: VarlinkClient?, path: String) {
         self.client = client
         self.path = path
     }
@@ -78,7 +78,10 @@ struct Importer {
         var failure: (batch: ImportBatch, error: any Error)?
     }
 
-    func run(connection: ImportConnection, progress: inout ProgressBar) async throws -> Result {
+    /// Sends the batches over `connections`, batch n on connection n mod
+    /// count: the daemon applies one connection's calls in order, so batches in
+    /// flight on different connections overlap (one decodes while another commits).
+    func run(connections: [ImportConnection], progress: inout ProgressBar) async throws -> Result {
         let reader = try CSVReader(path: path)
         _ = try reader.next()  // the header, checked in the first pass
         var result = Result()
@@ -121,6 +124,7 @@ struct Importer {
                     if result.failure != nil { break }
                 }
                 let send = self.send
+                let connection = connections[batch.number % connections.count]
                 group.addTask { await send(batch, connection) }
                 inFlight += 1
             }

@@ -86,6 +86,7 @@ public enum Daemon {
             vendor: "casetrack", product: "casetrackd", version: Tracker.version, url: "https://casetrack.invalid/")
         serverConfiguration.maxMessageBytes = limits.maxMessageBytes
         serverConfiguration.maxConnections = limits.maxConnections
+        serverConfiguration.maxConnectionsPerUser = limits.maxConnectionsPerUser
         serverConfiguration.maxInFlightPerConnection = limits.maxInFlightPerConnection
         serverConfiguration.idleTimeout = .seconds(limits.idleTimeoutSeconds)
         serverConfiguration.messageTimeout = .seconds(limits.messageTimeoutSeconds)

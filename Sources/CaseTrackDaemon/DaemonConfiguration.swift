@@ -17,6 +17,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public struct Limits: Sendable, Equatable {
         public var maxMessageBytes = 1 << 20
         public var maxConnections = 1024
+        public var maxConnectionsPerUser = 512
+        public var maxWatchers = 256
         /// Calls of one connection processed at once. 1 (the default) keeps a
         /// connection's calls strictly in order, so a read sees the writes sent
         /// before it on the same connection; use more connections for parallelism.
@@ -130,6 +132,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
             }
             try positive(limits.maxMessageBytes, "maxMessageBytes", \.maxMessageBytes)
             try positive(limits.maxConnections, "maxConnections", \.maxConnections)
+            try positive(limits.maxConnectionsPerUser, "maxConnectionsPerUser", \.maxConnectionsPerUser)
+            try positive(limits.maxWatchers, "maxWatchers", \.maxWatchers)
             try positive(limits.maxInFlightPerConnection, "maxInFlightPerConnection", \.maxInFlightPerConnection)
             try positive(limits.idleTimeoutSeconds, "idleTimeoutSeconds", \.idleTimeoutSeconds)
             try positive(limits.messageTimeoutSeconds, "messageTimeoutSeconds", \.messageTimeoutSeconds)
@@ -158,6 +162,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
         struct Limits: Decodable {
             var maxMessageBytes: Int?
             var maxConnections: Int?
+            var maxConnectionsPerUser: Int?
+            var maxWatchers: Int?
             var maxInFlightPerConnection: Int?
             var idleTimeoutSeconds: Int?
             var messageTimeoutSeconds: Int?

@@ -16,6 +16,8 @@ public final class Tracker: Sendable {
     let identities = IdentityCache()
     private let settings: Mutex<Settings>
     private let clock: @Sendable () -> Timestamp
+    /// Watch streams open now.
+    let watchers = Mutex(0)
     /// Which pipeline each cohort runs under; a cohort never changes pipeline.
     private let cohortPipelines = Mutex<[String: String]>([:])
 

@@ -123,6 +123,17 @@ struct TrackerInterface: VarlinkInterface {
             if let cohort = input.cohort, try await store.cohort(id: cohort) == nil {
                 throw TrackerError.noSuchCohort(id: cohort)
             }
+            let limit = tracker.limits.maxWatchers
+            let admitted = tracker.watchers.withLock { count in
+                guard count < limit else { return false }
+                count += 1
+                return true
+            }
+            guard admitted else {
+                tracker.logger.warning("Refusing a Watch: \(limit) streams are open (limits.maxWatchers)")
+                throw Self.error("LimitReached", ["limit": .string("maxWatchers"), "value": .int(Int64(limit))])
+            }
+            defer { tracker.watchers.withLock { $0 -= 1 } }
             try await watch(cohort: input.cohort, afterSeq: input.afterSeq, replies: replies)
 
         case .digest:

@@ -245,5 +245,7 @@ enum TrackerInterfaceDescription {
         error PermissionDenied (method: string, required: string, actor: string)
         error InvalidArgument (parameter: string, reason: string)
         error StoreUnavailable (reason: string)
+        # A configured limit (limits.<limit> in casetrackd.yaml) was reached.
+        error LimitReached (limit: string, value: int)
         """
 }

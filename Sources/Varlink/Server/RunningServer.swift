@@ -224,24 +224,37 @@ final class RunningServer: Sendable {
 
     private func admit(_ connection: Connection) -> Bool {
         _ = unclaimed.withLock { $0.channels.removeValue(forKey: ObjectIdentifier(connection.channel)) }
-        let admitted = state.withLock { state -> Bool in
+        enum Refusal { case total, user }
+        let refusal = state.withLock { state -> Refusal? in
             switch state {
             case .running(let listener, var connections):
-                guard connections.count < configuration.maxConnections else { return false }
+                guard connections.count < configuration.maxConnections else { return .total }
+                let uid = connection.peer.uid
+                guard connections.values.lazy.filter({ $0.peer.uid == uid }).count < configuration.maxConnectionsPerUser
+                else { return .user }
                 connections[ObjectIdentifier(connection)] = connection
                 state = .running(listener: listener, connections: connections)
-                return true
+                return nil
             case .starting, .shuttingDown, .stopped:
-                return false
+                return .total
             }
         }
-        if !admitted {
+        switch refusal {
+        case nil:
+            return true
+        case .total:
             logger.warning(
                 "Refusing Varlink connection: too many open",
                 metadata: ["varlink.peer.uid": "\(connection.peer.uid)", "limit": "\(configuration.maxConnections)"]
             )
+        case .user:
+            logger.warning(
+                "Refusing Varlink connection: this user has too many open",
+                metadata: [
+                    "varlink.peer.uid": "\(connection.peer.uid)", "limit": "\(configuration.maxConnectionsPerUser)",
+                ])
         }
-        return admitted
+        return false
     }
 
     private func remove(_ connection: Connection) {

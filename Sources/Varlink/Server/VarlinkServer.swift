@@ -19,6 +19,9 @@ public struct VarlinkServer: Sendable {
         public var maxMessageBytes: Int = 1 << 20
         /// Connections open at once; one more is closed as soon as accepted.
         public var maxConnections: Int = 1024
+        /// Connections one user (peer uid) may have open at once, so one user
+        /// cannot take every connection; one more is closed as soon as accepted.
+        public var maxConnectionsPerUser: Int = 512
         /// Calls one connection may have in flight (being handled or waiting
         /// to have their replies written); reading pauses at the limit. With
         /// 1, a connection's calls are handled one after another.

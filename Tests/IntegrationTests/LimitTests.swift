@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+
+/// Limits that keep one client, or one user, from taking the daemon.
+@Suite("Limits")
+struct LimitTests {
+    @Test("one user may hold only limits.maxConnectionsPerUser connections; the rest of the daemon carries on")
+    func connectionsPerUser() throws {
+        let scratch = try Scratch("per-user")
+        let daemon = try DaemonProcess(scratch: scratch, configuration: "limits: { maxConnectionsPerUser: 3 }\n")
+        try daemon.start()
+        var held: [RawClient] = []
+        for _ in 0..<3 {
+            let client = try RawClient(path: daemon.socket)
+            #expect(try client.call("io.casetrack.Tracker.GetStatus")["error"] == nil)
+            held.append(client)
+        }
+        let fourth = try RawClient(path: daemon.socket)
+        try? fourth.send(#"{"method":"io.casetrack.Tracker.GetStatus"}"#)
+        #expect(try fourth.receive() == nil, "a fourth connection of the same user was served")
+        held.removeLast()
+        var served = false
+        for _ in 0..<100 where !served {
+            if let client = try? RawClient(path: daemon.socket), let reply = try? client.call("io.casetrack.Tracker.GetStatus") {
+                served = reply["error"] == nil
+            } else {
+                usleep(50_000)
+            }
+        }
+        #expect(served, "a connection was not admitted after one closed")
+        #expect(try held[0].call("io.casetrack.Tracker.GetStatus")["error"] == nil)
+    }
+
+    @Test("Watch streams beyond limits.maxWatchers are refused with LimitReached until one closes")
+    func watchers() throws {
+        let scratch = try Scratch("watchers")
+        let daemon = try DaemonProcess(scratch: scratch, configuration: "limits: { maxWatchers: 2 }\n")
+        try daemon.start()
+        let watch = #"{"method":"io.casetrack.Tracker.Watch","parameters":{},"more":true}"#
+        var watchers: [RawClient] = []
+        for _ in 0..<2 {
+            let client = try RawClient(path: daemon.socket)
+            try client.send(watch)
+            watchers.append(client)
+        }
+        let writer = try RawClient(path: daemon.socket)
+        _ = try writer.call("io.casetrack.Tracker.CreateCohort", ["id": "watched", "pipeline": "usrap"])
+        for client in watchers { #expect(try client.receive()?["continues"] as? Bool == true) }
+        let third = try RawClient(path: daemon.socket)
+        let refused = try third.call("io.casetrack.Tracker.Watch", more: true)
+        #expect(refused["error"] as? String == "io.casetrack.Tracker.LimitReached")
+        #expect((refused["parameters"] as? [String: Any])?["limit"] as? String == "maxWatchers")
+        watchers.removeFirst()
+        var admitted = false
+        for _ in 0..<100 where !admitted {
+            _ = try writer.call("io.casetrack.Tracker.Intake", ["cohort": "watched", "persons": 1])
+            let next = try RawClient(path: daemon.socket)
+            try next.send(#"{"method":"io.casetrack.Tracker.Watch","parameters":{"afterSeq":0},"more":true}"#)
+            let reply = try next.receive()
+            admitted = reply?["error"] == nil
+            if !admitted { usleep(50_000) }
+        }
+        #expect(admitted, "no Watch admitted after one closed")
+    }
+
+    @Test("deeply nested JSON closes the connection without harm to the daemon")
+    func nesting() throws {
+        let scratch = try Scratch("nesting")
+        let daemon = try DaemonProcess(scratch: scratch)
+        try daemon.start()
+        let bystander = try RawClient(path: daemon.socket)
+        let deep = try RawClient(path: daemon.socket)
+        let depth = 200_000
+        try? deep.send(
+            #"{"method":"io.casetrack.Tracker.GetStatus","parameters":{"x":"#
+                + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "}}")
+        var closed = false
+        while true {
+            guard let reply = try deep.receive(timeout: 20) else {
+                closed = true
+                break
+            }
+            #expect(reply["error"] != nil, "a nested message was served: \(reply)")
+        }
+        #expect(closed)
+        #expect(try bystander.call("io.casetrack.Tracker.GetStatus")["error"] == nil)
+        #expect(daemon.process.isRunning)
+    }
+}

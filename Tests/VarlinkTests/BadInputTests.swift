@@ -134,11 +134,13 @@ import Varlink
     }
 
     @Test func idleConnectionsAreClosedButQuietStreamsAreNot() async throws {
-        try await TestServer.with(configuration: TestServer.configuration { $0.idleTimeout = .seconds(1) }) {
+        // Generous times: on a loaded machine the call may wait a while between
+        // being read and being admitted, and the idle timer must not win that race.
+        try await TestServer.with(configuration: TestServer.configuration { $0.idleTimeout = .seconds(3) }) {
             path in
             let streaming = try RawSocket(path: path)
             try await streaming.send(
-                #"{"method":"org.example.test.Sleep","parameters":{"milliseconds":2500,"tag":"slow"}}"# + "\0")
+                #"{"method":"org.example.test.Sleep","parameters":{"milliseconds":6000,"tag":"slow"}}"# + "\0")
             let idle = try RawSocket(path: path)
             #expect(await idle.read() == .closed)
             #expect(await streaming.readValue() == json(#"{"parameters":{"tag":"slow"}}"#))

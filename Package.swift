@@ -78,8 +78,11 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "CaseTrackCoreTests",
-            dependencies: ["CaseTrackCore", .product(name: "Yams", package: "Yams")]),
-        .testTarget(name: "CaseTrackStoreTests", dependencies: ["CaseTrackStore", "CaseTrackCore"]),
+            dependencies: ["CaseTrackCore", "LedgerTestSupport", .product(name: "Yams", package: "Yams")]),
+        // The in-memory ledger model that the core and store tests share.
+        .target(name: "LedgerTestSupport", dependencies: ["CaseTrackCore"], path: "Tests/LedgerTestSupport"),
+        .testTarget(
+            name: "CaseTrackStoreTests", dependencies: ["CaseTrackStore", "CaseTrackCore", "LedgerTestSupport"]),
         .testTarget(name: "VarlinkTests", dependencies: ["Varlink"]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"], exclude: ["start-journald.sh"]),
         .testTarget(name: "CaseTrackDaemonTests", dependencies: ["CaseTrackDaemon"]),

@@ -1,4 +1,5 @@
 import CaseTrackCore
+import LedgerTestSupport
 import Testing
 
 /// The ledger's rules, told as the stories of the people who use casetrack:

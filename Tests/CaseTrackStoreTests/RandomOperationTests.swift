@@ -1,4 +1,5 @@
 import CaseTrackCore
+import LedgerTestSupport
 import CaseTrackStore
 import Foundation
 import Testing
@@ -31,7 +32,7 @@ struct RandomOperationTests {
         var nextCase = 0
         var submitted: [Submission] = []
 
-        mutating func make(_ model: LedgerModel) -> Submission {
+        mutating func make(_ model: InMemoryLedger) -> Submission {
             issued += 1
             let context = MutationContext(
                 actor: "operator-\(issued % 7)", requestId: "req-\(issued)",
@@ -58,14 +59,14 @@ struct RandomOperationTests {
             return chance(20) ? "note \(issued)" : nil
         }
 
-        private mutating func caseID(_ model: LedgerModel) -> String {
+        private mutating func caseID(_ model: InMemoryLedger) -> String {
             if chance(4) { return ["", "Ahmad Karimi", "-1", "x#y"].randomElement(using: &random)! }
             if chance(8), let existing = model.cases.keys.sorted().randomElement(using: &random) { return existing }
             nextCase += 1
             return "C-\(nextCase)"
         }
 
-        private mutating func newCase(_ model: LedgerModel, pipeline: Pipeline, cohort: String) -> NewCase {
+        private mutating func newCase(_ model: InMemoryLedger, pipeline: Pipeline, cohort: String) -> NewCase {
             let pooled = pipeline.states.filter { model.unregistered(cohort: cohort, state: $0.name) > 0 }
             let state =
                 chance(60)
@@ -75,7 +76,7 @@ struct RandomOperationTests {
                 attributes: chance(10) ? ["district": "d\(number(1...9))"] : [:], fromUnregistered: chance(70))
         }
 
-        private mutating func mutation(_ model: LedgerModel) -> Mutation {
+        private mutating func mutation(_ model: InMemoryLedger) -> Mutation {
             let (cohort, pipeline) = cohort()
             switch number(0...99) {
             case 0..<12:
@@ -128,12 +129,12 @@ struct RandomOperationTests {
 
     /// Counts rebuilt from nothing but the event log.
     struct LogReplay {
-        var counts: [LedgerModel.Key: StateCount] = [:]
+        var counts: [InMemoryLedger.Key: StateCount] = [:]
 
         mutating func apply(_ event: Event) {
             func adjust(_ state: String?, cases: Int = 0, casePersons: Int = 0, pool: Int = 0) {
                 guard let state else { return }
-                let key = LedgerModel.Key(cohort: event.cohort, state: state)
+                let key = InMemoryLedger.Key(cohort: event.cohort, state: state)
                 counts[key, default: StateCount(state: state)].cases += cases
                 counts[key, default: StateCount(state: state)].casePersons += casePersons
                 counts[key, default: StateCount(state: state)].unregistered += pool
@@ -176,7 +177,7 @@ struct RandomOperationTests {
         try await StoreFixture.withTemporaryDirectory { directory in
             let path = directory + "/random.sqlite"
             var store = try await SQLiteStore.open(path: path, pipelines: StoreFixture.pipelines)
-            var model = LedgerModel(pipelines: Array(StoreFixture.pipelines.values))
+            var model = InMemoryLedger(pipelines: Array(StoreFixture.pipelines.values))
             var replay = LogReplay()
             var maker = RequestMaker(random: SplitMix64(seed: seed))
             var firstResults: [String: MutationResult] = [:]

@@ -1,4 +1,5 @@
 import CaseTrackCore
+import LedgerTestSupport
 import CaseTrackStore
 import Foundation
 
@@ -115,7 +116,7 @@ enum StoreFixture {
     }
 }
 
-extension LedgerModel {
+extension InMemoryLedger {
     /// A cohort's non-zero counts, by state, as the store reports them.
     func counts(of cohort: String) -> [String: StateCount] {
         Dictionary(

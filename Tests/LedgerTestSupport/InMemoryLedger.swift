@@ -1,54 +1,60 @@
-import CaseTrackCore
+public import CaseTrackCore
 
 /// What a store holds, kept in memory: cohorts, cases, counts per
 /// (cohort, state), and the event log with its sequence numbers.
 ///
-/// It applies a ``Ledger``'s effects the way a store must, so that the
-/// ledger's rules can be told as stories without SQLite.
-struct InMemoryLedger: LedgerReader {
-    struct Key: Hashable {
-        var cohort: String
-        var state: String
+/// It applies a ``Ledger``'s effects the way a store must: the core tests
+/// tell the ledger's rules as stories through it, and the store tests
+/// replay what the store acknowledged through it and compare.
+public struct InMemoryLedger: LedgerReader {
+    public struct Key: Hashable {
+        public var cohort: String
+        public var state: String
+
+        public init(cohort: String, state: String) {
+            self.cohort = cohort
+            self.state = state
+        }
     }
 
-    let ledger: Ledger
-    private(set) var cohorts: [String: Cohort] = [:]
-    private(set) var cases: [String: Case] = [:]
-    private(set) var counts: [Key: StateCount] = [:]
-    private(set) var events: [Event] = []
+    public let ledger: Ledger
+    public private(set) var cohorts: [String: Cohort] = [:]
+    public private(set) var cases: [String: Case] = [:]
+    public private(set) var counts: [Key: StateCount] = [:]
+    public private(set) var events: [Event] = []
 
-    init(pipelines: [Pipeline]) {
+    public init(pipelines: [Pipeline]) {
         ledger = Ledger(pipelines: Dictionary(uniqueKeysWithValues: pipelines.map { ($0.name, $0) }))
     }
 
-    func cohort(_ id: String) -> Cohort? { cohorts[id] }
-    func caseRecord(_ id: String) -> Case? { cases[id] }
-    func cases(pipeline: String, states: [String], enteredBefore time: Timestamp) -> [Case] {
+    public func cohort(_ id: String) -> Cohort? { cohorts[id] }
+    public func caseRecord(_ id: String) -> Case? { cases[id] }
+    public func cases(pipeline: String, states: [String], enteredBefore time: Timestamp) -> [Case] {
         cases.values.filter {
             cohorts[$0.cohort]?.pipeline == pipeline && states.contains($0.state) && $0.enteredAt < time
         }.sorted { $0.id < $1.id }
     }
 
-    func cases(cohort: String, state: String) -> [Case] {
+    public func cases(cohort: String, state: String) -> [Case] {
         cases.values.filter { $0.cohort == cohort && $0.state == state }.sorted { $0.id < $1.id }
     }
-    func unregistered(cohort: String, state: String) -> Int {
+    public func unregistered(cohort: String, state: String) -> Int {
         counts[Key(cohort: cohort, state: state)]?.unregistered ?? 0
     }
 
     /// The counts of one state, zero when nothing was ever there.
-    func count(_ cohort: String, _ state: String) -> StateCount {
+    public func count(_ cohort: String, _ state: String) -> StateCount {
         counts[Key(cohort: cohort, state: state)] ?? StateCount(state: state)
     }
 
     /// Persons in every state of a cohort, registered or not.
-    func persons(in cohort: String) -> Int {
+    public func persons(in cohort: String) -> Int {
         counts.filter { $0.key.cohort == cohort }.values.reduce(0) { $0 + $1.persons }
     }
 
     /// Plans the mutation and, if the ledger accepts it, applies its effects.
     @discardableResult
-    mutating func apply(_ mutation: Mutation, context: MutationContext) throws -> MutationResult {
+    public mutating func apply(_ mutation: Mutation, context: MutationContext) throws -> MutationResult {
         let plan = try ledger.plan(mutation, context: context, reader: self)
         var appended: [Event] = []
         for effect in plan.effects {
@@ -97,7 +103,7 @@ struct InMemoryLedger: LedgerReader {
     }
 
     /// Every count is zero or more.
-    var countsAreNonNegative: Bool {
+    public var countsAreNonNegative: Bool {
         counts.values.allSatisfy { $0.cases >= 0 && $0.casePersons >= 0 && $0.unregistered >= 0 }
     }
 }

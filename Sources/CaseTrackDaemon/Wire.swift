@@ -38,7 +38,7 @@ enum Wire {
         var persons: Int
         var counts: [StateCountOut]?
 
-        /// A cohort with its counts in pipeline order (every state listed when `allStates`).
+        /// A cohort and, when `withCounts`, its counts for every state in pipeline order.
         init(_ summary: CohortCounts, pipeline: Pipeline?, withCounts: Bool) {
             let cohort = summary.cohort
             id = cohort.id

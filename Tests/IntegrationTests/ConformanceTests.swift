@@ -8,18 +8,11 @@ struct ConformanceTests {
         let scratch = try Scratch("python")
         let daemon = try DaemonProcess(scratch: scratch)
         try daemon.start()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", Binaries.packageRoot + "/Tests/IntegrationTests/varlink_conformance.py", "unix:" + daemon.socket,
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(text)")
+        let (status, text) = try runProcess(
+            "/usr/bin/env",
+            ["python3", Binaries.packageRoot + "/Tests/IntegrationTests/varlink_conformance.py", "unix:" + daemon.socket],
+            withErrors: true)
+        #expect(status == 0, "\(text)")
         #expect(text.contains("ok: Verify"), "\(text)")
     }
 }
@@ -28,19 +21,11 @@ struct ConformanceTests {
 struct ServiceManagerTests {
     @Test("notify, socket activation, reload, watchdog and stop, through the real binary")
     func notifyAndActivation() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", Binaries.packageRoot + "/Tests/IntegrationTests/notify_activation.py", Binaries.daemon,
-            Binaries.pipelines,
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(text)")
+        let (status, text) = try runProcess(
+            "/usr/bin/env",
+            ["python3", Binaries.packageRoot + "/Tests/IntegrationTests/notify_activation.py", Binaries.daemon, Binaries.pipelines],
+            withErrors: true)
+        #expect(status == 0, "\(text)")
         #expect(text.contains("ok: a wedged store writer stops the watchdog pings"), "\(text)")
     }
 }

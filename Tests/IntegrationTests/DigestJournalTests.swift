@@ -7,16 +7,7 @@ struct DigestJournalTests {
     static let digestMessageID = "499ff81153c140f3a6f96c74ea613dcf"
 
     func run(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        try runProcess("/usr/bin/env", arguments).output
     }
 
     @Test("a scheduled digest is one journal entry with its MESSAGE_ID and published figures, and three files")

@@ -19,7 +19,7 @@ else
 RUN_SOCKET   ?= $(RUN_DIR)/io.casetrack.Tracker
 endif
 
-.PHONY: all deps debs python-deps journald build build-release run test bench clean deb e2e e2e-run
+.PHONY: all deps debs python-deps journald build build-release run test bench clean deb e2e e2e-run fuzz
 
 # The Debian package: release binaries with the Swift runtime linked in,
 # their own scratch path so they never disturb the debug build.
@@ -89,7 +89,20 @@ test: deps journald
 	@# (watchdog pings, idle and message timeouts); on two cores, running them all
 	@# at once starves them. Serial takes about 75 s instead of 35 s.
 	CASETRACK_BIN_DIR=$(CURDIR)/.build/debug $(SWIFT) test --skip-build --no-parallel
+	$(MAKE) fuzz
 	$(MAKE) e2e
+
+# Fuzz targets built for libFuzzer: every module they reach is instrumented,
+# in a scratch path of their own.
+FUZZ_SCRATCH ?= $(CURDIR)/.build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   := -Xswiftc -sanitize=fuzzer -Xswiftc -DCASETRACK_FUZZING
+
+## fuzz: the Varlink and CSV fuzz targets, FUZZ_SECONDS each from the seed corpus (Tests/Fuzz).
+fuzz: debs
+	$(SWIFT) build --scratch-path $(FUZZ_SCRATCH) $(FUZZ_FLAGS) --product casetrack-fuzz-varlink
+	$(SWIFT) build --scratch-path $(FUZZ_SCRATCH) $(FUZZ_FLAGS) --product casetrack-fuzz-csv
+	sh Tests/Fuzz/run.sh $(FUZZ_SCRATCH)/debug $(FUZZ_SECONDS)
 
 ## bench: release build, a daemon on a temporary store, the load generator against it.
 bench: build-release

@@ -24,6 +24,8 @@ let package = Package(
     ],
     targets: [
         .target(name: "CaseTrackCore", swiftSettings: strict),
+        // The case file format casetrackctl imports: RFC 4180 CSV and the row rules.
+        .target(name: "CaseFileFormat", swiftSettings: strict),
         .target(
             name: "CaseTrackStore",
             dependencies: ["CaseTrackCore", .product(name: "GRDB", package: "GRDB.swift")],
@@ -64,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "casetrackctl",
             dependencies: [
-                "Varlink",
+                "Varlink", "CaseFileFormat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -76,6 +78,20 @@ let package = Package(
             ],
             path: "Benchmarks/LoadGenerator",
             swiftSettings: strict),
+        // Fuzz targets (Tests/Fuzz/README.md). A plain build makes each a
+        // program that replays inputs; `make fuzz` builds them with
+        // -sanitize=fuzzer -DCASETRACK_FUZZING as libFuzzer targets.
+        .executableTarget(
+            name: "casetrack-fuzz-varlink",
+            dependencies: ["CaseTrackDaemon", "FuzzSupport", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/Fuzz/VarlinkFuzzer",
+            swiftSettings: strict),
+        .executableTarget(
+            name: "casetrack-fuzz-csv",
+            dependencies: ["CaseFileFormat", "FuzzSupport"],
+            path: "Tests/Fuzz/CSVFuzzer",
+            swiftSettings: strict),
+        .target(name: "FuzzSupport", path: "Tests/Fuzz/Support", swiftSettings: strict),
         .testTarget(
             name: "CaseTrackCoreTests",
             dependencies: ["CaseTrackCore", "LedgerTestSupport", .product(name: "Yams", package: "Yams")]),

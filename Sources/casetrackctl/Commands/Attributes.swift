@@ -1,3 +1,4 @@
+import CaseFileFormat
 import ArgumentParser
 
 /// Parses repeated `--attr key=value` options into a map, or explains which

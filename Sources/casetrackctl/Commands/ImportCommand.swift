@@ -1,3 +1,4 @@
+import CaseFileFormat
 import ArgumentParser
 import Foundation
 import Varlink

@@ -1,3 +1,5 @@
+import CaseFileFormat
+
 /// The first pass over a case file: every row checked, nothing kept but the
 /// first errors and the ids seen (to find duplicates).
 struct CaseFileCheck {

@@ -1,3 +1,4 @@
+import CaseFileFormat
 import Foundation
 import Varlink
 

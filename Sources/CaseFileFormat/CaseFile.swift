@@ -1,26 +1,44 @@
 /// A case as `ImportCases` takes it.
-struct NewCase: Encodable, Sendable {
-    var id: String
-    var persons: Int
-    var state: String?
-    var attributes: [String: String]?
-    var fromUnregistered: Bool?
+public struct NewCase: Encodable, Equatable, Sendable {
+    public var id: String
+    public var persons: Int
+    public var state: String?
+    public var attributes: [String: String]?
+    public var fromUnregistered: Bool?
+
+    public init(
+        id: String, persons: Int, state: String? = nil, attributes: [String: String]? = nil,
+        fromUnregistered: Bool? = nil
+    ) {
+        self.id = id
+        self.persons = persons
+        self.state = state
+        self.attributes = attributes
+        self.fromUnregistered = fromUnregistered
+    }
 }
 
 /// A row (or header) read, or every problem with it.
-enum RowCheck<Value> {
+public enum RowCheck<Value> {
     case valid(Value)
     case invalid([RowError])
 }
 
 /// One bad row: where, which column, why.
-struct RowError: Error, CustomStringConvertible {
-    var file: String
-    var line: Int
-    var column: String?
-    var reason: String
+public struct RowError: Error, CustomStringConvertible, Sendable {
+    public var file: String
+    public var line: Int
+    public var column: String?
+    public var reason: String
 
-    var description: String {
+    public init(file: String, line: Int, column: String?, reason: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.reason = reason
+    }
+
+    public var description: String {
         if let column { return "\(file):\(line): column \(column): \(reason)" }
         return "\(file):\(line): \(reason)"
     }
@@ -28,16 +46,16 @@ struct RowError: Error, CustomStringConvertible {
 
 /// The layout of a case file, from its header row: `id,persons,state,<attributes…>`
 /// (`state` may be left out; the columns may come in any order).
-struct CaseFileLayout {
-    var columns: [String]
-    var idColumn: Int
-    var personsColumn: Int
-    var stateColumn: Int?
+public struct CaseFileLayout: Sendable {
+    public var columns: [String]
+    public var idColumn: Int
+    public var personsColumn: Int
+    public var stateColumn: Int?
     /// Attribute columns: index and key.
-    var attributeColumns: [(index: Int, key: String)]
+    public var attributeColumns: [(index: Int, key: String)]
 
     /// Reads the header row; every problem with it is returned.
-    static func parse(_ header: CSVRecord, file: String) -> RowCheck<CaseFileLayout> {
+    public static func parse(_ header: CSVRecord, file: String) -> RowCheck<CaseFileLayout> {
         var errors: [RowError] = []
         var columns = header.fields
         if let first = columns.first, first.hasPrefix("\u{FEFF}") {
@@ -93,7 +111,7 @@ struct CaseFileLayout {
     }
 
     /// The case a data row describes, or every problem with it.
-    func newCase(_ record: CSVRecord, file: String, fromUnregistered: Bool) -> RowCheck<NewCase> {
+    public func newCase(_ record: CSVRecord, file: String, fromUnregistered: Bool) -> RowCheck<NewCase> {
         guard record.fields.count == columns.count else {
             return .invalid([
                 RowError(

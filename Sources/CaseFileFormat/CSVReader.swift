@@ -2,22 +2,33 @@ import Foundation
 
 /// One CSV record: its fields, the line it starts on, and the file offset
 /// just past it.
-struct CSVRecord {
-    var fields: [String]
-    var line: Int
-    var endOffset: Int
+public struct CSVRecord: Equatable, Sendable {
+    public var fields: [String]
+    public var line: Int
+    public var endOffset: Int
+
+    public init(fields: [String], line: Int, endOffset: Int) {
+        self.fields = fields
+        self.line = line
+        self.endOffset = endOffset
+    }
 }
 
 /// Why a file is not CSV (RFC 4180); reading cannot go on past it.
-struct CSVSyntaxError: Error {
-    var line: Int
-    var reason: String
+public struct CSVSyntaxError: Error, Equatable, Sendable {
+    public var line: Int
+    public var reason: String
+
+    public init(line: Int, reason: String) {
+        self.line = line
+        self.reason = reason
+    }
 }
 
 /// Reads RFC 4180 CSV a chunk at a time: quoted fields, doubled quotes,
 /// commas and newlines inside quotes, LF or CRLF line ends. Blank lines are
 /// skipped. Memory stays at one chunk and one record however long the file.
-final class CSVReader {
+public final class CSVReader {
     private enum FieldState {
         case start
         case unquoted
@@ -28,8 +39,8 @@ final class CSVReader {
         case afterQuoted
     }
 
-    let path: String
-    let fileSize: Int
+    public let path: String
+    public let fileSize: Int
     private let handle: FileHandle
     private var chunk: [UInt8] = []
     private var position = 0
@@ -37,14 +48,17 @@ final class CSVReader {
     private var atEOF = false
     private var line = 1
 
-    private static let chunkSize = 1 << 20
+    private let chunkSize: Int
     private static let quote = UInt8(ascii: "\"")
     private static let comma = UInt8(ascii: ",")
     private static let newline = UInt8(ascii: "\n")
     private static let carriageReturn = UInt8(ascii: "\r")
 
-    init(path: String) throws(CSVSyntaxError) {
+    /// Opens `path`; reads it `chunkSize` bytes at a time.
+    public init(path: String, chunkSize: Int = 1 << 20) throws(CSVSyntaxError) {
+        precondition(chunkSize > 0)
         self.path = path
+        self.chunkSize = chunkSize
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw CSVSyntaxError(line: 0, reason: "cannot open: \(String(cString: strerror(errno)))")
         }
@@ -58,10 +72,10 @@ final class CSVReader {
     }
 
     /// Bytes consumed so far.
-    var offset: Int { chunkStart + position }
+    public var offset: Int { chunkStart + position }
 
     /// The next non-blank record, or nil at the end of the file.
-    func next() throws(CSVSyntaxError) -> CSVRecord? {
+    public func next() throws(CSVSyntaxError) -> CSVRecord? {
         while true {
             guard let (fields, startLine, wasBlank) = try readRecord() else { return nil }
             if wasBlank { continue }
@@ -182,7 +196,7 @@ final class CSVReader {
 
     private func refill() -> Bool {
         guard !atEOF else { return false }
-        let data = (try? handle.read(upToCount: Self.chunkSize)) ?? nil
+        let data = (try? handle.read(upToCount: chunkSize)) ?? nil
         guard let data, !data.isEmpty else {
             atEOF = true
             return false

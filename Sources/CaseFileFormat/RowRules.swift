@@ -1,14 +1,14 @@
 /// The daemon's rules for what a case may carry, checked locally so that a
 /// bad file is refused before anything is sent.
-enum RowRules {
-    static let maxCaseIDLength = 64
-    static let maxKeyLength = 64
-    static let maxAttributes = 32
-    static let maxAttributeValueLength = 128
-    static let maxPersons = 1000
+public enum RowRules {
+    public static let maxCaseIDLength = 64
+    public static let maxKeyLength = 64
+    public static let maxAttributes = 32
+    public static let maxAttributeValueLength = 128
+    public static let maxPersons = 1000
 
     /// Case ids: `[A-Za-z0-9][A-Za-z0-9._:/-]*`, up to 64 characters; nil when valid.
-    static func caseIDProblem(_ id: String) -> String? {
+    public static func caseIDProblem(_ id: String) -> String? {
         let bytes = id.utf8
         guard let first = bytes.first else { return "is empty" }
         guard bytes.count <= maxCaseIDLength else { return "is longer than \(maxCaseIDLength) characters" }
@@ -20,21 +20,21 @@ enum RowRules {
     }
 
     /// Attribute keys: `[A-Za-z][A-Za-z0-9_-]*`, up to 64 characters.
-    static func isValidAttributeKey(_ key: String) -> Bool {
+    public static func isValidAttributeKey(_ key: String) -> Bool {
         let bytes = key.utf8
         guard let first = bytes.first, bytes.count <= maxKeyLength, isAlpha(first) else { return false }
         return bytes.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
     }
 
     /// Pipeline state names: `[a-z0-9][a-z0-9._-]*`.
-    static func isValidName(_ name: String) -> Bool {
+    public static func isValidName(_ name: String) -> Bool {
         let bytes = name.utf8
         guard let first = bytes.first, bytes.count <= maxKeyLength, isLowerAlnum(first) else { return false }
         return bytes.allSatisfy { isLowerAlnum($0) || "._-".utf8.contains($0) }
     }
 
     /// Persons: an integer from 1 to 1000.
-    static func persons(_ text: String) -> Result<Int, RowProblem> {
+    public static func persons(_ text: String) -> Result<Int, RowProblem> {
         guard !text.isEmpty else { return .failure(RowProblem("is empty")) }
         guard text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }), let value = Int(text) else {
             return .failure(RowProblem("\(quoted(text)) is not a whole number"))
@@ -46,7 +46,7 @@ enum RowRules {
     }
 
     /// Free text: no control characters, at most `maxLength` bytes; nil when valid.
-    static func textProblem(_ text: String, maxLength: Int) -> String? {
+    public static func textProblem(_ text: String, maxLength: Int) -> String? {
         if text.utf8.count > maxLength { return "is longer than \(maxLength) bytes" }
         if text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
             return "contains a control character (a tab, newline or similar)"
@@ -54,7 +54,7 @@ enum RowRules {
         return nil
     }
 
-    static func quoted(_ text: String) -> String {
+    public static func quoted(_ text: String) -> String {
         let shown = text.count > 40 ? String(text.prefix(40)) + "…" : text
         return "\""
             + shown.unicodeScalars.map {
@@ -78,10 +78,10 @@ enum RowRules {
 }
 
 /// Why one field of a row is refused.
-struct RowProblem: Error {
-    var reason: String
+public struct RowProblem: Error, Sendable {
+    public var reason: String
 
-    init(_ reason: String) {
+    public init(_ reason: String) {
         self.reason = reason
     }
 }

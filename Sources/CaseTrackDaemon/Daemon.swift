@@ -86,6 +86,8 @@ public enum Daemon {
             vendor: "casetrack", product: "casetrackd", version: Tracker.version, url: "https://casetrack.invalid/")
         serverConfiguration.maxMessageBytes = limits.maxMessageBytes
         serverConfiguration.maxConnections = limits.maxConnections
+        serverConfiguration.maxNestingDepth = limits.maxNestingDepth
+        serverConfiguration.maxStringBytes = limits.maxStringBytes
         serverConfiguration.maxConnectionsPerUser = limits.maxConnectionsPerUser
         serverConfiguration.maxInFlightPerConnection = limits.maxInFlightPerConnection
         serverConfiguration.idleTimeout = .seconds(limits.idleTimeoutSeconds)

@@ -19,6 +19,11 @@ public struct DaemonConfiguration: Sendable, Equatable {
         public var maxConnections = 1024
         public var maxConnectionsPerUser = 512
         public var maxWatchers = 256
+        /// Arrays and objects a message may nest (the deepest call nests 5).
+        public var maxNestingDepth = 32
+        /// Bytes any string in a message may have, as sent (escapes included).
+        /// Fields have tighter limits of their own (case ids 64, notes 1024…).
+        public var maxStringBytes = 4096
         /// Calls of one connection processed at once. 1 (the default) keeps a
         /// connection's calls strictly in order, so a read sees the writes sent
         /// before it on the same connection; use more connections for parallelism.
@@ -139,6 +144,18 @@ public struct DaemonConfiguration: Sendable, Equatable {
             try positive(limits.messageTimeoutSeconds, "messageTimeoutSeconds", \.messageTimeoutSeconds)
             try positive(limits.maxImportBatch, "maxImportBatch", \.maxImportBatch)
             try positive(limits.maxListLimit, "maxListLimit", \.maxListLimit)
+            func atLeast(_ least: Int, _ value: Int?, _ key: String, _ why: String, _ keyPath: WritableKeyPath<Limits, Int>)
+                throws(ConfigurationError)
+            {
+                guard let value else { return }
+                guard value >= least else {
+                    throw ConfigurationError(file: file, problem: "limits.\(key) must be at least \(least) (\(why)), not \(value)")
+                }
+                configuration.limits[keyPath: keyPath] = value
+            }
+            try atLeast(8, limits.maxNestingDepth, "maxNestingDepth", "ImportCases calls nest 5 deep", \.maxNestingDepth)
+            try atLeast(
+                1024, limits.maxStringBytes, "maxStringBytes", "notes may be 1024 bytes", \.maxStringBytes)
         }
         if let digest = decoded.digest { configuration.digest = try DigestSettings(digest, file: file) }
         if let access = decoded.access {
@@ -169,6 +186,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
             var messageTimeoutSeconds: Int?
             var maxImportBatch: Int?
             var maxListLimit: Int?
+            var maxNestingDepth: Int?
+            var maxStringBytes: Int?
         }
         struct Access: Decodable {
             var admin: Members?

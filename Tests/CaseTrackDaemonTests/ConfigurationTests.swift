@@ -30,6 +30,17 @@ struct ConfigurationTests {
             #expect(error.description.contains("/etc/casetrack/casetrackd.yaml"))
             #expect(error.description.contains("limits.maxConnections"))
         }
+        for (text, key) in [
+            ("limits: { maxNestingDepth: 4 }", "limits.maxNestingDepth must be at least 8"),
+            ("limits: { maxStringBytes: 100 }", "limits.maxStringBytes must be at least 1024"),
+        ] {
+            #expect(throws: ConfigurationError.self) { try DaemonConfiguration.parse(text, file: "c.yaml") }
+            #expect((try? DaemonConfiguration.parse(text, file: "c.yaml")) == nil)
+            do { _ = try DaemonConfiguration.parse(text, file: "c.yaml") } catch { #expect(error.description.contains(key)) }
+        }
+        let raised = try? DaemonConfiguration.parse("limits: { maxNestingDepth: 12, maxStringBytes: 8192 }", file: "c.yaml")
+        #expect(raised?.limits.maxNestingDepth == 12)
+        #expect(raised?.limits.maxStringBytes == 8192)
         do {
             _ = try DaemonConfiguration.parse("log: { level: loud }", file: "c.yaml")
             Issue.record("accepted a bad level")

@@ -86,4 +86,34 @@ struct LimitTests {
         #expect(try bystander.call("io.casetrack.Tracker.GetStatus")["error"] == nil)
         #expect(daemon.process.isRunning)
     }
+
+    @Test("limits.maxStringBytes and limits.maxNestingDepth from the configuration are enforced before decoding")
+    func stringsAndNesting() throws {
+        let scratch = try Scratch("strings")
+        let daemon = try DaemonProcess(scratch: scratch, configuration: "limits: { maxStringBytes: 1024, maxNestingDepth: 8 }\n")
+        try daemon.start()
+        let client = try RawClient(path: daemon.socket)
+        _ = try client.call("io.casetrack.Tracker.CreateCohort", ["id": "c", "pipeline": "usrap"])
+        // 400 Dari letters: 800 bytes of UTF-8 (a valid note), 2400 bytes as \uXXXX escapes.
+        let dari = String(repeating: "\\u0627", count: 400)
+        try client.send(
+            #"{"method":"io.casetrack.Tracker.Intake","parameters":{"cohort":"c","persons":1,"note":""# + dari + #""}}"#)
+        let refused = try #require(try client.receive())
+        #expect(refused["error"] as? String == "org.varlink.service.InvalidParameter")
+        #expect((refused["parameters"] as? [String: Any])?["parameter"] as? String == "note")
+        // The same note sent as UTF-8 is 800 bytes: taken.
+        let taken = try client.call(
+            "io.casetrack.Tracker.Intake", ["cohort": "c", "persons": 1, "note": String(repeating: "\u{0627}", count: 400)])
+        #expect(taken["error"] == nil, "\(taken)")
+        let history = try client.call("io.casetrack.Tracker.History", ["cohort": "c"])
+        let events = (history["parameters"] as? [String: Any])?["events"] as? [[String: Any]] ?? []
+        #expect(events.count == 2, "the refused intake was recorded: \(events)")
+        // Eight levels are served; nine close the connection.
+        try client.send(#"{"method":"io.casetrack.Tracker.GetStatus","parameters":{"x":[[[[[[]]]]]]}}"#)
+        #expect(try client.receive()?["error"] == nil)
+        try? client.send(#"{"method":"io.casetrack.Tracker.GetStatus","parameters":{"x":[[[[[[[]]]]]]]}}"#)
+        #expect(try client.receive(timeout: 20) == nil, "a message nested 9 deep was served")
+        #expect(daemon.process.isRunning)
+        #expect(try RawClient(path: daemon.socket).call("io.casetrack.Tracker.GetStatus")["error"] == nil)
+    }
 }

@@ -25,6 +25,53 @@ import Varlink
         await client.close()
     }
 
+    @Test func nestingDeeperThanTheLimitClosesTheConnectionBeforeDecoding() async throws {
+        let configuration = TestServer.configuration { $0.maxNestingDepth = 4 }
+        try await TestServer.with(configuration: configuration) { path in
+            let socket = try RawSocket(path: path)
+            try await socket.send(#"{"method":"org.example.test.Echo","parameters":{"text":"ok","x":[[]]}}"# + "\0")
+            #expect(await socket.read() == .message(#"{"parameters":{"text":"ok"}}"#), "a call nested 4 deep")
+            // Brackets inside strings are text, not nesting.
+            try await socket.send(#"{"method":"org.example.test.Echo","parameters":{"text":"[[[[[[{{{{"}}"# + "\0")
+            #expect(await socket.read() == .message(#"{"parameters":{"text":"[[[[[[{{{{"}}"#))
+            let five = #"{"method":"org.example.test.Echo","parameters":{"text":"ok","x":[[[]]]}}"# + "\0"
+            #expect(try await replies(to: five, path: path) == [.closed])
+            try await expectServing(path)
+        }
+    }
+
+    @Test func aStringLongerThanTheLimitIsRefusedNamingItsParameter() async throws {
+        // Long enough for the method name (21 bytes), no longer.
+        let configuration = TestServer.configuration { $0.maxStringBytes = 24 }
+        try await TestServer.with(configuration: configuration) { path in
+            let socket = try RawSocket(path: path)
+            // 24 bytes as sent pass; escapes count as sent.
+            try await socket.send(#"{"method":"org.example.test.Echo","parameters":{"text":"0123456789abcdef01234567"}}"# + "\0")
+            #expect(await socket.read() == .message(#"{"parameters":{"text":"0123456789abcdef01234567"}}"#))
+            for (parameters, field) in [
+                (#"{"text":"0123456789abcdef012345678"}"#, "text"),
+                (#"{"text":"\\\\\\\\\\\\\\\\\\\\\\\\\\"}"#, "text"),
+                (#"{"text":"ok","unknown":["0123456789abcdef012345678"]}"#, "unknown"),
+                (#"{"text":"ok","0123456789abcdef012345678":1}"#, "parameters"),
+                (#"{"text":"ok"},"more0123456789abcdef012345678":1"#, "message"),
+            ] {
+                try await socket.send(#"{"method":"org.example.test.Echo","parameters":"# + parameters + "}\0")
+                guard case .message(let reply) = await socket.read() else {
+                    Issue.record("no answer to \(parameters)")
+                    return
+                }
+                #expect(reply.contains(#""error":"org.varlink.service.InvalidParameter""#), "\(parameters): \(reply)")
+                #expect(reply.contains(#""parameter":""# + field + "\""), "\(parameters): \(reply)")
+            }
+            // A oneway call with a long string is dropped unanswered; the connection goes on.
+            try await socket.send(
+                #"{"method":"org.example.test.Echo","oneway":true,"parameters":{"text":"0123456789abcdef012345678"}}"# + "\0")
+            try await socket.send(#"{"method":"org.example.test.Echo","parameters":{"text":"after"}}"# + "\0")
+            #expect(await socket.read() == .message(#"{"parameters":{"text":"after"}}"#))
+            try await expectServing(path)
+        }
+    }
+
     @Test func invalidJSONClosesTheConnection() async throws {
         try await TestServer.with { path in
             #expect(try await replies(to: "{not json\0", path: path) == [.closed])

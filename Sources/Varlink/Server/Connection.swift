@@ -13,6 +13,7 @@ final class Connection: Sendable {
     private let interfaces: InterfaceTable
     private let logger: Logger
     private let internalErrorName: String
+    private let shape: MessageShape
     private let encoder = JSONEncoder()
     private let decoder = JSONDecoder()
     private let isShuttingDown = Atomic<Bool>(false)
@@ -31,6 +32,7 @@ final class Connection: Sendable {
             maxUnsentBytes: configuration.maxUnsentReplyBytesPerConnection)
         self.interfaces = interfaces
         self.internalErrorName = configuration.internalErrorName
+        self.shape = MessageShape(maxDepth: configuration.maxNestingDepth, maxStringBytes: configuration.maxStringBytes)
         var logger = logger
         logger[metadataKey: "varlink.peer.uid"] = "\(peer.uid)"
         logger[metadataKey: "varlink.peer.pid"] = "\(peer.pid)"
@@ -117,6 +119,24 @@ final class Connection: Sendable {
 
     /// Parses and admits one message.
     private func receive(_ message: Data) async -> Received {
+        switch message.withUnsafeBytes({ shape.check($0) }) {
+        case nil:
+            break
+        case .tooDeep:
+            logger.notice(
+                "Closing Varlink connection that sent JSON nested deeper than \(shape.maxDepth) levels",
+                metadata: ["limit": "maxNestingDepth"])
+            return .stop
+        case .stringTooLong(let field):
+            logger.notice(
+                "Refusing a Varlink call with a string longer than \(shape.maxStringBytes) bytes",
+                metadata: ["limit": "maxStringBytes", "field": "\(field)"])
+            // Answered unless it is a oneway call (then dropped, as a call that fails would be).
+            if (try? decoder.decode(CallHeader.self, from: message))?.oneway != true {
+                await replyFromReader(.invalidParameter(field))
+            }
+            return .answered
+        }
         let header: CallHeader
         do {
             header = try decoder.decode(CallHeader.self, from: message)

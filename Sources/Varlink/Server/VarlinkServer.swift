@@ -19,6 +19,13 @@ public struct VarlinkServer: Sendable {
         public var maxMessageBytes: Int = 1 << 20
         /// Connections open at once; one more is closed as soon as accepted.
         public var maxConnections: Int = 1024
+        /// Arrays and objects a message may nest; a deeper message closes its
+        /// connection before it is decoded.
+        public var maxNestingDepth: Int = 32
+        /// Bytes a string in a message (key or value, as sent) may have; a call
+        /// with a longer one is answered `InvalidParameter` naming its
+        /// parameter, and never decoded further.
+        public var maxStringBytes: Int = 4096
         /// Connections one user (peer uid) may have open at once, so one user
         /// cannot take every connection; one more is closed as soon as accepted.
         public var maxConnectionsPerUser: Int = 512

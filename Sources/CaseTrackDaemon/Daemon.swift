@@ -105,6 +105,7 @@ public enum Daemon {
                 services: [
                     .init(service: HangupService(hangups: hangups, reloader: reloader)),
                     .init(service: DigestScheduler(tracker: tracker, logger: logger)),
+                    .init(service: RetentionService(tracker: tracker, logger: logger)),
                     .init(service: SupervisorService(tracker: tracker, notifier: notifier, logger: logger)),
                     .init(
                         service: ListenerService(

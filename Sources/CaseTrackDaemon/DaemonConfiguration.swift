@@ -60,6 +60,13 @@ public struct DaemonConfiguration: Sendable, Equatable {
         enum CodingKeys: String, CodingKey { case users, groups }
     }
 
+    /// How long the store keeps what it need not keep.
+    public struct Retention: Sendable, Equatable {
+        /// Cases that reached an outcome more than this many days ago are
+        /// purged (their persons stay in the counts); 0 keeps them forever.
+        public var closedCaseDays = 0
+    }
+
     public enum LogDestinationSetting: String, Sendable, Equatable, Decodable {
         case automatic, journal, stderr
     }
@@ -72,6 +79,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var limits = Limits()
     public var access = Access()
     public var digest = DigestSettings()
+    public var retention = Retention()
     /// The file it was read from, if any.
     public var source: String?
 
@@ -158,6 +166,12 @@ public struct DaemonConfiguration: Sendable, Equatable {
                 1024, limits.maxStringBytes, "maxStringBytes", "notes may be 1024 bytes", \.maxStringBytes)
         }
         if let digest = decoded.digest { configuration.digest = try DigestSettings(digest, file: file) }
+        if let days = decoded.retention?.closedCaseDays {
+            guard days >= 0 else {
+                throw ConfigurationError(file: file, problem: "retention.closedCaseDays must be 0 (keep) or more, not \(days)")
+            }
+            configuration.retention.closedCaseDays = days
+        }
         if let access = decoded.access {
             configuration.access.admin = access.admin ?? Members()
             configuration.access.operator = access.operator ?? Members()
@@ -201,6 +215,11 @@ public struct DaemonConfiguration: Sendable, Equatable {
         var limits: Limits?
         var access: Access?
         var digest: DigestSettings.File?
+        var retention: RetentionFile?
+    }
+
+    private struct RetentionFile: Decodable {
+        var closedCaseDays: Int?
     }
 }
 

@@ -91,10 +91,9 @@ public final class Tracker: Sendable {
             $0 = Settings(configuration: configuration, pipelines: pipelines, policy: AccessPolicy(configuration.access))
         }
         identities.clear()
-        let system = Identity(uid: getuid(), gid: getgid(), name: "casetrackd", groupIDs: [], groupNames: [])
         for migration in migrations {
             let result = try await mutate(
-                .migrateState(cohort: migration.cohort, from: migration.from, to: migration.to), actor: system,
+                .migrateState(cohort: migration.cohort, from: migration.from, to: migration.to), actor: Self.daemonActor,
                 requestId: nil)
             if case .migrated(let cases, let persons) = result {
                 logger.notice(
@@ -105,6 +104,12 @@ public final class Tracker: Sendable {
                     ])
             }
         }
+    }
+
+    /// The actor of the changes casetrackd makes on its own (migrations on
+    /// reload, purges for retention).
+    static var daemonActor: Identity {
+        Identity(uid: getuid(), gid: getgid(), name: "casetrackd", groupIDs: [], groupNames: [])
     }
 
     /// Applies a mutation for `actor` and logs it to the journal.
@@ -155,7 +160,9 @@ public final class Tracker: Sendable {
         case .migrated:
             break
         case .purged(let cases, let persons):
-            logger.notice(
+            // A retention round that found nothing to purge is no news.
+            logger.log(
+                level: cases == 0 ? .debug : .notice,
                 "Purged \(cases) closed cases (\(persons) persons kept as counts)",
                 metadata: ["CASES": "\(cases)", "PERSONS": "\(persons)", "ACTOR": "\(actor.name)"])
         }

@@ -66,7 +66,9 @@ final class FuzzedDaemon: Sendable {
                 users: ["\(user)"]
             """
         let configurationFile = "\(directory)/casetrackd.yaml"
-        FileManager.default.createFile(atPath: configurationFile, contents: Data(configuration.utf8))
+        guard FileManager.default.createFile(atPath: configurationFile, contents: Data(configuration.utf8)) else {
+            fatalError("cannot write \(configurationFile)")
+        }
         if geteuid() == 0 {
             let owned = [directory, configurationFile, pipelines]
                 + ((try? FileManager.default.contentsOfDirectory(atPath: pipelines)) ?? []).map { "\(pipelines)/\($0)" }

@@ -19,7 +19,7 @@ else
 RUN_SOCKET   ?= $(RUN_DIR)/io.casetrack.Tracker
 endif
 
-.PHONY: all deps debs python-deps journald build build-release run test bench clean deb e2e e2e-run fuzz
+.PHONY: all deps debs python-deps journald build build-release run test bench crash clean deb e2e e2e-run fuzz
 
 # The Debian package: release binaries with the Swift runtime linked in,
 # their own scratch path so they never disturb the debug build.
@@ -104,9 +104,18 @@ fuzz: debs
 	$(SWIFT) build --scratch-path $(FUZZ_SCRATCH) $(FUZZ_FLAGS) --product casetrack-fuzz-csv
 	sh Tests/Fuzz/run.sh $(FUZZ_SCRATCH)/debug $(FUZZ_SECONDS)
 
-## bench: release build, a daemon on a temporary store, the load generator against it.
+## bench: release build, a daemon on a temporary store, the load generator against it; then `make crash`.
 bench: build-release
 	@sh Benchmarks/run.sh $(CURDIR)/.build/release $(BENCH_ARGS)
+	$(MAKE) crash
+
+## crash: kill -9 the release daemon under load CRASH_ROUNDS times (make test does 20 with the debug
+## build), checking after every restart that every acknowledged change is there, with no gaps.
+CRASH_ROUNDS ?= 100
+crash: build-release
+	$(SWIFT) build --build-tests
+	CASETRACK_BIN_DIR=$(CURDIR)/.build/release CASETRACK_CRASH_ROUNDS=$(CRASH_ROUNDS) \
+	  $(SWIFT) test --skip-build --filter DurabilityTests/crashUnderLoad
 
 ## deb: casetrack_<version>_<arch>.deb in $(DEB_SCRATCH), checked by lintian.
 deb: debs

@@ -116,4 +116,50 @@ struct LimitTests {
         #expect(daemon.process.isRunning)
         #expect(try RawClient(path: daemon.socket).call("io.casetrack.Tracker.GetStatus")["error"] == nil)
     }
+
+    @Test("holds limits.maxConnections connections at once, each served; one more is closed; memory stays bounded")
+    func manyConnections() throws {
+        let held = 1_000
+        // The test and the daemon it starts need a descriptor per connection.
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        if geteuid() == 0 { limit.rlim_max = max(limit.rlim_max, 4096) }  // root may raise the ceiling too
+        limit.rlim_cur = max(limit.rlim_cur, min(limit.rlim_max, 4096))
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        try #require(limit.rlim_cur >= 2 * UInt(held) + 64, "RLIMIT_NOFILE too low to hold \(held) connections")
+
+        let scratch = try Scratch("connections")
+        let daemon = try DaemonProcess(
+            scratch: scratch, configuration: "limits: { maxConnections: \(held), maxConnectionsPerUser: \(held) }\n")
+        try daemon.start()
+        let before = try Self.residentMiB(daemon.process.processIdentifier)
+        var clients: [RawClient] = []
+        for _ in 0..<held { clients.append(try RawClient(path: daemon.socket)) }
+        // Every one of them is served, the first and the last alike.
+        for client in clients {
+            #expect(try client.call("io.casetrack.Tracker.GetStatus")["error"] == nil)
+        }
+        let one = try RawClient(path: daemon.socket)
+        try? one.send(#"{"method":"io.casetrack.Tracker.GetStatus"}"#)
+        #expect(try one.receive() == nil, "connection \(held + 1) was served")
+        let after = try Self.residentMiB(daemon.process.processIdentifier)
+        print("connections held: \(held), daemon RSS \(before) MiB before, \(after) MiB with them")
+        #expect(after - before < 64, "\(held) connections cost \(after - before) MiB")
+        clients.removeAll()
+        var served = false
+        for _ in 0..<100 where !served {
+            if let client = try? RawClient(path: daemon.socket), let reply = try? client.call("io.casetrack.Tracker.GetStatus") {
+                served = reply["error"] == nil
+            } else {
+                usleep(50_000)
+            }
+        }
+        #expect(served, "no connection admitted after the others closed")
+    }
+
+    static func residentMiB(_ pid: Int32) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
+    }
 }

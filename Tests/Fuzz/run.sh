@@ -32,7 +32,8 @@ for target in varlink csv; do
     else
         status=1
         echo "casetrack-fuzz-$target found a problem:"
-        tail -n 60 "$out/log"
+        grep -E -A3 "Fatal error|FINDING|ERROR: libFuzzer" "$out/log" | cut -c1-4000 | head -n 40
+        tail -n 30 "$out/log" | cut -c1-4000
         for artifact in "$out"/artifacts/*; do
             [ -e "$artifact" ] || continue
             echo "-- input $(basename "$artifact") (base64; save it, then replay it with casetrack-fuzz-$target FILE):"

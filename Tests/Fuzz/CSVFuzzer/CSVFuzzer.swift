@@ -74,6 +74,7 @@ func checkRows(_ records: [CSVRecord]) {
         return
     }
     let encoder = JSONEncoder()
+    let decoder = JSONDecoder()
     for record in records.dropFirst() {
         guard case .valid(let row) = layout.newCase(record, file: "fuzz.csv", fromUnregistered: false) else { continue }
         precondition(RowRules.caseIDProblem(row.id) == nil, "accepted a bad case id \(row.id)")
@@ -85,15 +86,21 @@ func checkRows(_ records: [CSVRecord]) {
                 RowRules.textProblem(value, maxLength: RowRules.maxAttributeValueLength) == nil,
                 "accepted attribute value \(value)")
         }
-        guard let json = try? encoder.encode(row),
-            let object = try? JSONSerialization.jsonObject(with: json) as? [String: Any],
-            object["id"] as? String == row.id, object["persons"] as? Int == row.persons,
-            object["state"] as? String == row.state,
-            (object["attributes"] as? [String: String]) == row.attributes
+        // Decoded as the daemon decodes it (JSONDecoder; JSONSerialization would drop a leading U+FEFF).
+        guard let json = try? encoder.encode(row), let sent = try? decoder.decode(SentCase.self, from: json),
+            sent.id == row.id, sent.persons == row.persons, sent.state == row.state, sent.attributes == row.attributes
         else {
             fatalError("row does not survive its JSON encoding: \(row)")
         }
     }
+}
+
+/// A case as the daemon reads it from ImportCases.
+struct SentCase: Decodable {
+    var id: String
+    var persons: Int
+    var state: String?
+    var attributes: [String: String]?
 }
 
 /// RFC 4180 over a whole buffer, written independently of CSVReader:

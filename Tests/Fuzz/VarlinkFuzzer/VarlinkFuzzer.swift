@@ -246,11 +246,16 @@ final class FuzzedDaemon: Sendable {
     }
 
     func fail(_ finding: String, _ replies: [UInt8], _ input: UnsafeBufferPointer<UInt8>) -> Never {
+        let text = String(decoding: replies, as: UTF8.self)
+        let shown =
+            text.utf8.count <= 4000
+            ? text.debugDescription
+            : "\(String(text.prefix(2000)).debugDescription) … \(String(text.suffix(2000)).debugDescription) (\(replies.count) bytes)"
         fatalError(
             """
-            \(finding)
+            FINDING: \(finding)
             input: \(String(decoding: input, as: UTF8.self).debugDescription)
-            replies: \(String(decoding: replies, as: UTF8.self).debugDescription)
+            replies: \(shown)
             """)
     }
 }

@@ -146,6 +146,25 @@ import Varlink
         }
     }
 
+    /// A reply bigger than the socket's buffers is still being written when
+    /// the connection closes (after a broken message, or after the client
+    /// stops sending); it must reach the client whole. (Found by the fuzzer.)
+    @Test func aLargeLastReplyReachesTheClientWholeBeforeTheClose() async throws {
+        let text = String(repeating: "0123456789", count: 60_000)  // 600 kB out, more than a socket buffer
+        let expected = #"{"parameters":{"text":""# + text + #""}}"#
+        try await TestServer.with(configuration: TestServer.configuration { $0.maxStringBytes = 1 << 20 }) { path in
+            for ending in ["garbage\0", ""] {
+                let socket = try RawSocket(path: path)
+                try await socket.send(#"{"method":"org.example.test.Echo","parameters":{"text":""# + text + #""}}"# + "\0" + ending)
+                if ending.isEmpty { socket.shutdownWrite() }
+                // Let the server reach the close while the reply waits for the client to read.
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(await socket.read() == .message(expected), "reply cut short (ending \(ending.debugDescription))")
+                #expect(await socket.read() == .closed)
+            }
+        }
+    }
+
     @Test func aSlowOrSilentClientDoesNotBlockOthers() async throws {
         try await TestServer.with { path in
             // One client sends half a message and goes quiet; another a never-ending stream.

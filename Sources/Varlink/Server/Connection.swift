@@ -14,6 +14,7 @@ final class Connection: Sendable {
     private let logger: Logger
     private let internalErrorName: String
     private let shape: MessageShape
+    private let writeGracePeriod: Duration
     private let encoder = JSONEncoder()
     private let decoder = JSONDecoder()
     private let isShuttingDown = Atomic<Bool>(false)
@@ -32,6 +33,7 @@ final class Connection: Sendable {
             maxUnsentBytes: configuration.maxUnsentReplyBytesPerConnection)
         self.interfaces = interfaces
         self.internalErrorName = configuration.internalErrorName
+        self.writeGracePeriod = configuration.shutdownGracePeriod
         self.shape = MessageShape(maxDepth: configuration.maxNestingDepth, maxStringBytes: configuration.maxStringBytes)
         var logger = logger
         logger[metadataKey: "varlink.peer.uid"] = "\(peer.uid)"
@@ -90,6 +92,8 @@ final class Connection: Sendable {
                     }
                     let drain = await replies.waitForDrain()
                     logger.trace("Varlink connection drained", metadata: ["drain": "\(drain)"])
+                    // Closing discards writes still queued: let the last replies reach the client.
+                    await replies.waitUntilWritten(limit: writeGracePeriod)
                     throw Ended()
                 }
             }

@@ -58,6 +58,8 @@ final class ReplyQueue: Sendable {
         var isClosed = false
         var capacityWaiter: CheckedContinuation<Void, Never>?
         var drainWaiter: CheckedContinuation<Void, Never>?
+        /// Waits for `unsentBytes` to reach 0 before the connection closes.
+        var writtenWaiter: CheckedContinuation<Void, Never>?
 
         var drainIsComplete: Bool {
             switch drain {
@@ -260,11 +262,17 @@ final class ReplyQueue: Sendable {
         // Writes complete in order: the last one's promise covers the batch.
         let written = channel.eventLoop.makePromise(of: Void.self)
         written.futureResult.whenComplete { [self] _ in
-            let resume = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+            let resume = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
                 state.unsentBytes -= bytes
-                return hasCapacity(state) ? state.takeCapacityWaiter() : nil
+                var resume: [CheckedContinuation<Void, Never>] = []
+                if hasCapacity(state), let waiter = state.takeCapacityWaiter() { resume.append(waiter) }
+                if state.unsentBytes == 0, let waiter = state.writtenWaiter {
+                    state.writtenWaiter = nil
+                    resume.append(waiter)
+                }
+                return resume
             }
-            resume?.resume()
+            for continuation in resume { continuation.resume() }
         }
         // Always from the event loop's queue: a write completed inline would
         // run the callback above under this lock.
@@ -331,6 +339,36 @@ final class ReplyQueue: Sendable {
         return state.withLock { $0.drain }
     }
 
+    /// Waits until every reply handed to the channel has reached the socket
+    /// (so that closing does not cut the last ones short), the connection
+    /// closes, or `limit` passes (a client that does not read them).
+    func waitUntilWritten(limit: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.waitForWrites() }
+            group.addTask { try? await Task.sleep(for: limit) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func waitForWrites() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.unsentBytes == 0 || state.isClosed || Task.isCancelled { return true }
+                    state.writtenWaiter = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { state -> CheckedContinuation<Void, Never>? in
+                defer { state.writtenWaiter = nil }
+                return state.writtenWaiter
+            }?.resume()
+        }
+    }
+
     /// The connection is closed: replies can no longer be sent and every
     /// suspended sender is resumed (to fail).
     func close() {
@@ -347,6 +385,10 @@ final class ReplyQueue: Sendable {
             if let waiter = state.drainWaiter {
                 resume.append(waiter)
                 state.drainWaiter = nil
+            }
+            if let waiter = state.writtenWaiter {
+                resume.append(waiter)
+                state.writtenWaiter = nil
             }
             return resume
         }

@@ -225,16 +225,6 @@ extension Array where Element == UInt8 {
 @main
 enum Fuzzer {
     static func main() {
-        #if CASETRACK_FUZZING
-            // Built with -sanitize=fuzzer: libFuzzer drives the target (`-help=1` lists its flags).
-            exit(FuzzerDriver.run(check))
-        #else
-            // Without libFuzzer: every file named, or in a directory named, is one input.
-            let inputs = ReplayInputs.load(CommandLine.arguments.dropFirst())
-            for (_, bytes) in inputs {
-                bytes.withUnsafeBufferPointer { check($0) }
-            }
-            print("casetrack-fuzz-csv: \(inputs.count) inputs replayed, no finding")
-        #endif
+        FuzzTarget.main(check: check) { "casetrack-fuzz-csv: \($0) inputs replayed, no finding" }
     }
 }

@@ -269,20 +269,11 @@ func check(_ input: UnsafeBufferPointer<UInt8>) {
 @main
 enum Fuzzer {
     static func main() {
-        #if CASETRACK_FUZZING
-            // Built with -sanitize=fuzzer: libFuzzer drives the target (`-help=1` lists its flags).
-            exit(FuzzerDriver.run(check))
-        #else
-            // Without libFuzzer: every file named, or in a directory named, is one input.
-            let inputs = ReplayInputs.load(CommandLine.arguments.dropFirst())
-            for (_, bytes) in inputs {
-                bytes.withUnsafeBufferPointer { check($0) }
-            }
+        FuzzTarget.main(check: check) { inputs in
             daemon.verify()
             let tally = daemon.tally.withLock { $0 }
-            print(
-                "casetrack-fuzz-varlink: \(inputs.count) inputs replayed, \(tally.replies) replies "
-                    + "(\(tally.errors) errors), \(tally.verifications) verifications, no finding")
-        #endif
+            return "casetrack-fuzz-varlink: \(inputs) inputs replayed, \(tally.replies) replies "
+                + "(\(tally.errors) errors), \(tally.verifications) verifications, no finding"
+        }
     }
 }

@@ -1,9 +1,30 @@
 import Foundation
 
+/// A fuzz target's program. Built with `-sanitize=fuzzer -DCASETRACK_FUZZING`,
+/// libFuzzer drives `check` (`-help=1` lists its flags); otherwise every file
+/// named, or in a directory named, is one input, and `finish` (given how many
+/// there were) says how it went.
+public enum FuzzTarget {
+    public static func main(
+        check: @escaping (UnsafeBufferPointer<UInt8>) -> Void, finish: (_ inputs: Int) -> String
+    ) -> Never {
+        #if CASETRACK_FUZZING
+            exit(FuzzerDriver.run(check))
+        #else
+            let inputs = ReplayInputs.load(CommandLine.arguments.dropFirst())
+            for (_, bytes) in inputs {
+                bytes.withUnsafeBufferPointer { check($0) }
+            }
+            print(finish(inputs.count))
+            exit(0)
+        #endif
+    }
+}
+
 /// The inputs a fuzz target replays when built without libFuzzer: the files
 /// named, and the files in the directories named, in name order.
-public enum ReplayInputs {
-    public static func load(_ arguments: some Sequence<String>) -> [(path: String, bytes: [UInt8])] {
+enum ReplayInputs {
+    static func load(_ arguments: some Sequence<String>) -> [(path: String, bytes: [UInt8])] {
         var inputs: [(path: String, bytes: [UInt8])] = []
         let files = FileManager.default
         for argument in arguments {
@@ -38,10 +59,10 @@ public enum ReplayInputs {
     ) -> CInt
 
     /// Runs libFuzzer on this process's arguments, feeding each input to a target.
-    public enum FuzzerDriver {
+    enum FuzzerDriver {
         nonisolated(unsafe) private static var target: ((UnsafeBufferPointer<UInt8>) -> Void)?
 
-        public static func run(_ body: @escaping (UnsafeBufferPointer<UInt8>) -> Void) -> CInt {
+        static func run(_ body: @escaping (UnsafeBufferPointer<UInt8>) -> Void) -> CInt {
             target = body
             var argc = CommandLine.argc
             var argv = CommandLine.unsafeArgv

@@ -11,10 +11,24 @@ final class Writer: @unchecked Sendable {
     private var nextSeq: Int64
     private var cohortCache: [String: Cohort] = [:]
     private let committed: Atomic<Int64>
+    /// The cohorts and counts as of the last commit.
+    private(set) var committedCounts: CommittedCounts
+    /// What the mutations applied in the open transaction change in
+    /// `committedCounts` once it commits.
+    private var uncommitted: [CountChange] = []
+    /// Set while `committedCounts` may not match the tables (a transaction
+    /// failed and the tables could not be read again yet).
+    private var countsAreStale = false
 
-    init(nextSeq: Int64) {
+    private enum CountChange {
+        case cohort(Cohort)
+        case count(CountKey, CountDelta)
+    }
+
+    init(nextSeq: Int64, counts: CommittedCounts) {
         self.nextSeq = nextSeq
         self.committed = Atomic(nextSeq - 1)
+        self.committedCounts = counts
     }
 
     var committedSeq: Int64 { committed.load(ordering: .acquiring) }
@@ -28,7 +42,12 @@ final class Writer: @unchecked Sendable {
         var results: [Result<MutationResult, any Error>] = []
         results.reserveCapacity(jobs.count)
         let startSeq = nextSeq
+        uncommitted.removeAll(keepingCapacity: true)
         do {
+            if countsAreStale {
+                committedCounts = try CommittedCounts.load(db)
+                countsAreStale = false
+            }
             try db.inTransaction(.immediate) {
                 for (mutation, context) in jobs {
                     results.append(try applyOne(mutation, context: context, ledger: ledger, db: db))
@@ -38,8 +57,20 @@ final class Writer: @unchecked Sendable {
         } catch {
             nextSeq = startSeq
             cohortCache = [:]
+            uncommitted.removeAll()
             throw error
         }
+        for change in uncommitted {
+            switch change {
+            case .cohort(let cohort):
+                committedCounts.add(cohort)
+            case .count(let key, let delta):
+                committedCounts.add(
+                    cohort: key.cohort, state: key.state, cases: delta.cases, casePersons: delta.casePersons,
+                    unregistered: delta.unregistered)
+            }
+        }
+        uncommitted.removeAll(keepingCapacity: true)
         committed.store(nextSeq - 1, ordering: .releasing)
         return results
     }
@@ -60,9 +91,10 @@ final class Writer: @unchecked Sendable {
             }
             var answer: MutationResult?
             var created: Cohort?
+            var changes: [CountChange] = []
             try db.inSavepoint {
                 let plan = try ledger.plan(mutation, context: context, reader: TransactionReader(db: db, writer: self))
-                let events = try execute(plan.effects, ledger: ledger, db: db, created: &created)
+                let events = try execute(plan.effects, ledger: ledger, db: db, created: &created, changes: &changes)
                 let result = plan.result(appended: events)
                 if let requestId = context.requestId {
                     let (kind, seq, count, version) = StoredResult.remember(result, events: events)
@@ -78,7 +110,11 @@ final class Writer: @unchecked Sendable {
                 answer = result
                 return .commit
             }
-            if let created { cohortCache[created.id] = created }
+            if let created {
+                cohortCache[created.id] = created
+                uncommitted.append(.cohort(created))
+            }
+            uncommitted += changes
             return .success(answer!)
         } catch let error as TrackerError {
             nextSeq = seqBefore
@@ -111,9 +147,12 @@ final class Writer: @unchecked Sendable {
 
     /// Re-reads the writer's state after a failed transaction.
     func reset(db: Database) throws {
+        countsAreStale = true
         nextSeq = (try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM events") ?? 0) + 1
         cohortCache = [:]
         committed.store(nextSeq - 1, ordering: .releasing)
+        committedCounts = try CommittedCounts.load(db)
+        countsAreStale = false
     }
 
     func cohort(_ id: String, db: Database) throws -> Cohort? {
@@ -139,7 +178,8 @@ final class Writer: @unchecked Sendable {
     }
 
     private func execute(
-        _ effects: [LedgerEffect], ledger: Ledger, db: Database, created: inout Cohort?
+        _ effects: [LedgerEffect], ledger: Ledger, db: Database, created: inout Cohort?,
+        changes: inout [CountChange]
     ) throws -> [Event] {
         var deltas: [CountKey: CountDelta] = [:]
         var events: [Event] = []
@@ -236,6 +276,7 @@ final class Writer: @unchecked Sendable {
         // UPDATE first: an INSERT … ON CONFLICT checks CHECK constraints on the
         // row it would insert, so a negative delta cannot go through it.
         for (key, delta) in deltas where delta.cases != 0 || delta.casePersons != 0 || delta.unregistered != 0 {
+            changes.append(.count(key, delta))
             let update = try BoundStatement(
                 db,
                 sql: """

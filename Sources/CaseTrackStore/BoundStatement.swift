@@ -1,23 +1,26 @@
 import GRDB
 import GRDBSQLite
 
-/// One of the writer's hot statements, with its arguments bound straight to
-/// SQLite rather than through `StatementArguments`, whose boxing of each value
-/// cost more than SQLite's own work on an import of a million cases.
+/// One of the writer's hot statements, run straight through SQLite's C
+/// interface: on an import of a million cases, GRDB's boxing of arguments
+/// (`StatementArguments`) and its cursors cost more than SQLite's own work.
 ///
-/// The statement is still GRDB's cached one and runs through GRDB, which
-/// keeps its transaction bookkeeping and turns failures into
-/// `DatabaseError`. Bind every parameter before each `execute` or fetch.
+/// The prepared statement is GRDB's cached one, so GRDB finalizes it with
+/// the connection. Only for the writer's own statements (no other code runs
+/// the same SQL through GRDB), inside its write access; bind every
+/// parameter before each `execute` or `returnsRow`. A failure throws the
+/// `DatabaseError` GRDB would have thrown; nothing else of GRDB's
+/// bookkeeping applies to these statements (no transaction observers are
+/// registered, and GRDB reads the transaction state from SQLite itself).
 struct BoundStatement {
-    let statement: Statement
+    private let statement: Statement
     private let handle: SQLiteStatement
 
     init(_ db: Database, sql: String) throws {
         statement = try db.cachedStatement(sql: sql)
         handle = statement.sqliteStatement
-        // Resets, clears the bindings and marks the (no) arguments as bound, so
-        // that GRDB runs the statement with the bindings made below.
-        statement.setUncheckedArguments(StatementArguments())
+        // Each run ends with a reset (below), so this only guards the first.
+        sqlite3_reset(handle)
     }
 
     func bind(_ value: String, at index: Int32) {
@@ -54,10 +57,40 @@ struct BoundStatement {
     }
 
     /// Runs the statement with the values bound.
-    func execute() throws { try statement.execute() }
+    func execute() throws {
+        while true {
+            switch sqlite3_step(handle) {
+            case SQLITE_DONE:
+                sqlite3_reset(handle)
+                return
+            case SQLITE_ROW:
+                continue
+            case let code:
+                throw failure(code)
+            }
+        }
+    }
 
     /// Whether the query with the values bound returns a row.
-    func returnsRow() throws -> Bool { try Bool.fetchOne(statement) != nil }
+    func returnsRow() throws -> Bool {
+        switch sqlite3_step(handle) {
+        case SQLITE_ROW:
+            sqlite3_reset(handle)
+            return true
+        case SQLITE_DONE:
+            sqlite3_reset(handle)
+            return false
+        case let code:
+            throw failure(code)
+        }
+    }
+
+    /// The error of a failed step; resets the statement for its next run.
+    private func failure(_ code: Int32) -> DatabaseError {
+        let message = String(cString: sqlite3_errmsg(sqlite3_db_handle(handle)))
+        sqlite3_reset(handle)
+        return DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: statement.sql)
+    }
 
     private static let emptyText: StaticString = ""
     /// `SQLITE_TRANSIENT`: SQLite copies the text before the call returns.

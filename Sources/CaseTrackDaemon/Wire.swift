@@ -90,7 +90,7 @@ enum Wire {
         }
     }
 
-    struct NewCaseIn: Decodable, Sendable {
+    struct NewCaseIn: Decodable, Sendable, Equatable {
         var id: String
         var persons: Int
         var state: String?
@@ -144,7 +144,7 @@ enum Wire {
         var requestId: String?
     }
 
-    struct ImportCasesIn: Decodable, Sendable {
+    struct ImportCasesIn: Decodable, Sendable, Equatable {
         var cohort: String
         var cases: [NewCaseIn]
         var requestId: String?

@@ -85,6 +85,37 @@ struct BoundStatement {
         }
     }
 
+    /// Steps the query with the values bound: true with a row to read with
+    /// `text(at:)` and `integer(at:)` (then `reset()`), false when it has none.
+    func step() throws -> Bool {
+        switch sqlite3_step(handle) {
+        case SQLITE_ROW:
+            return true
+        case SQLITE_DONE:
+            sqlite3_reset(handle)
+            return false
+        case let code:
+            throw failure(code)
+        }
+    }
+
+    /// A text column of the current row (0-based); "" for NULL.
+    func text(at column: Int32) -> String {
+        guard let text = sqlite3_column_text(handle, column) else { return "" }
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
+    }
+
+    /// An integer column of the current row (0-based); 0 for NULL.
+    func integer(at column: Int32) -> Int64 {
+        sqlite3_column_int64(handle, column)
+    }
+
+    /// Ends the current run of a query before its last row.
+    func reset() {
+        sqlite3_reset(handle)
+    }
+
     /// The error of a failed step; resets the statement for its next run.
     private func failure(_ code: Int32) -> DatabaseError {
         let message = String(cString: sqlite3_errmsg(sqlite3_db_handle(handle)))

@@ -312,8 +312,20 @@ struct TransactionReader: LedgerReader {
     func cohort(_ id: String) throws -> Cohort? { try writer.cohort(id, db: db) }
 
     func caseRecord(_ id: String) throws -> Case? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM cases WHERE id = ?"), arguments: [id])
-            .map(Rows.caseRecord)
+        let query = try BoundStatement(
+            db,
+            sql: """
+                SELECT id, cohort, persons, state, entered_at, pipeline_version, attributes, created_at
+                FROM cases WHERE id = ?
+                """)
+        query.bind(id, at: 1)
+        guard try query.step() else { return nil }
+        defer { query.reset() }
+        return Case(
+            id: query.text(at: 0), cohort: query.text(at: 1), persons: Int(query.integer(at: 2)),
+            state: query.text(at: 3), enteredAt: Timestamp(millisecondsSinceEpoch: query.integer(at: 4)),
+            pipelineVersion: Int(query.integer(at: 5)), attributes: Rows.attributes(query.text(at: 6)),
+            createdAt: Timestamp(millisecondsSinceEpoch: query.integer(at: 7)))
     }
 
     func cases(pipeline: String, states: [String], enteredBefore time: Timestamp) throws -> [Case] {

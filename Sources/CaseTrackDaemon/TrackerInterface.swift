@@ -81,8 +81,9 @@ struct TrackerInterface: VarlinkInterface {
             let input = try call.decodeParameters(Wire.ID.self)
             guard let summary = try await store.cohort(id: input.id) else { throw TrackerError.noSuchCohort(id: input.id) }
             try await replies.send(
-                Wire.OneCohortOut(
-                    cohort: Wire.CohortOut(summary, pipeline: tracker.pipelines[summary.cohort.pipeline], withCounts: true)))
+                json: Wire.OneCohortOut(
+                    cohort: Wire.CohortOut(summary, pipeline: tracker.pipelines[summary.cohort.pipeline], withCounts: true)
+                ).json)
 
         case .getCase:
             let input = try call.decodeParameters(Wire.ID.self)
@@ -152,7 +153,7 @@ struct TrackerInterface: VarlinkInterface {
             let result = try await tracker.mutate(
                 .intake(cohort: input.cohort, state: input.state, persons: input.persons, note: input.note),
                 actor: identity, requestId: input.requestId)
-            try await replies.send(Wire.EventOut(event: try result.event()))
+            try await replies.send(json: Wire.EventOut(event: try result.event()).json)
 
         case .move:
             let input = try call.decodeParameters(Wire.MoveIn.self)
@@ -161,7 +162,7 @@ struct TrackerInterface: VarlinkInterface {
                     cohort: input.cohort, from: input.from, to: input.to, event: input.event, persons: input.persons,
                     note: input.note),
                 actor: identity, requestId: input.requestId)
-            try await replies.send(Wire.EventOut(event: try result.event()))
+            try await replies.send(json: Wire.EventOut(event: try result.event()).json)
 
         case .addCase:
             let input = try call.decodeParameters(Wire.AddCaseIn.self)
@@ -176,7 +177,8 @@ struct TrackerInterface: VarlinkInterface {
             try await replies.send(Wire.OneCaseOut(case: try await caseOut(record)))
 
         case .importCases:
-            let input = try call.decodeParameters(Wire.ImportCasesIn.self)
+            let input =
+                try call.withMessageBytes(Wire.ImportCasesIn.plain) ?? call.decodeParameters(Wire.ImportCasesIn.self)
             let maxBatch = tracker.limits.maxImportBatch
             guard input.cases.count <= maxBatch else {
                 throw TrackerError.invalidArgument(
@@ -196,7 +198,7 @@ struct TrackerInterface: VarlinkInterface {
                     note: input.note),
                 actor: identity, requestId: input.requestId)
             guard case .transitioned(let record, let event) = result else { throw Self.mismatch(result) }
-            try await replies.send(Wire.TransitionOut(case: try await caseOut(record), event: event))
+            try await replies.send(json: Wire.TransitionOut(case: try await caseOut(record), event: event).json)
 
         case .createCohort:
             let input = try call.decodeParameters(Wire.CreateCohortIn.self)
@@ -250,7 +252,7 @@ struct TrackerInterface: VarlinkInterface {
         while !Task.isCancelled {
             let known = store.lastSeq
             let events = try await store.events(EventQuery(cohort: cohort, afterSeq: cursor, limit: 512))
-            for event in events { try await replies.send(Wire.EventOut(event: event), continues: true) }
+            for event in events { try await replies.send(json: Wire.EventOut(event: event).json, continues: true) }
             cursor = max(events.last?.seq ?? cursor, events.count < 512 ? known : cursor)
             if events.count == 512 { continue }
             guard await iterator.next() != nil else { return }

@@ -1,5 +1,6 @@
 import CaseTrackCore
 import CaseTrackStore
+import Varlink
 
 /// The shapes of `io.casetrack.Tracker`'s parameters and replies, as its
 /// IDL (`io.casetrack.Tracker.varlink`) declares them.
@@ -89,7 +90,7 @@ enum Wire {
         }
     }
 
-    struct NewCaseIn: Decodable, Sendable {
+    struct NewCaseIn: Decodable, Sendable, Equatable {
         var id: String
         var persons: Int
         var state: String?
@@ -143,7 +144,7 @@ enum Wire {
         var requestId: String?
     }
 
-    struct ImportCasesIn: Decodable, Sendable {
+    struct ImportCasesIn: Decodable, Sendable, Equatable {
         var cohort: String
         var cases: [NewCaseIn]
         var requestId: String?
@@ -214,5 +215,107 @@ enum Wire {
     struct BackupOut: Encodable, Sendable {
         var path: String
         var bytes: Int64
+    }
+}
+
+// The replies sent most often, written with JSONWriter: the same members
+// their Encodable conformances produce (a test holds the two equal).
+
+extension Wire.CohortOut {
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("id", id)
+        json.member("pipeline", pipeline)
+        json.member("pipelineVersion", pipelineVersion)
+        json.member("title", title)
+        json.member("attributes", attributes)
+        json.member("createdAt", createdAt.rfc3339)
+        json.member("cases", cases)
+        json.member("persons", persons)
+        if let counts {
+            json.key("counts")
+            json.beginArray()
+            for count in counts {
+                json.beginObject()
+                json.member("state", count.state)
+                json.member("cases", count.cases)
+                json.member("casePersons", count.casePersons)
+                json.member("unregistered", count.unregistered)
+                json.member("persons", count.persons)
+                json.endObject()
+            }
+            json.endArray()
+        }
+        json.endObject()
+    }
+}
+
+extension Wire.OneCohortOut {
+    var json: JSONWriter {
+        var json = JSONWriter()
+        json.beginObject()
+        json.key("cohort")
+        cohort.write(to: &json)
+        json.endObject()
+        return json
+    }
+}
+
+extension Wire.CaseOut {
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("id", id)
+        json.member("cohort", cohort)
+        json.member("persons", persons)
+        json.member("state", state)
+        json.member("enteredAt", enteredAt.rfc3339)
+        json.member("pipelineVersion", pipelineVersion)
+        json.member("attributes", attributes)
+        json.member("createdAt", createdAt.rfc3339)
+        json.member("overdue", overdue)
+        json.endObject()
+    }
+}
+
+extension Wire.TransitionOut {
+    var json: JSONWriter {
+        var json = JSONWriter()
+        json.beginObject()
+        json.key("case")
+        self.case.write(to: &json)
+        json.key("event")
+        Wire.write(event, to: &json)
+        json.endObject()
+        return json
+    }
+}
+
+extension Wire.EventOut {
+    var json: JSONWriter {
+        var json = JSONWriter()
+        json.beginObject()
+        json.key("event")
+        Wire.write(event, to: &json)
+        json.endObject()
+        return json
+    }
+}
+
+extension Wire {
+    static func write(_ event: Event, to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("seq", event.seq)
+        json.member("time", event.time.rfc3339)
+        json.member("actor", event.actor)
+        json.member("kind", event.kind.rawValue)
+        json.member("cohort", event.cohort)
+        json.member("caseId", event.caseId)
+        json.member("event", event.event)
+        json.member("from", event.from)
+        json.member("to", event.to)
+        json.member("persons", event.persons)
+        json.member("note", event.note)
+        json.member("requestId", event.requestId)
+        json.endObject()
     }
 }

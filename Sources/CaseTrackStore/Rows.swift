@@ -43,7 +43,8 @@ enum Rows {
     static func encode(_ attributes: [String: String]) -> String {
         guard !attributes.isEmpty else { return "{}" }
         var text = "{"
-        for (index, key) in attributes.keys.sorted().enumerated() {
+        let keys = attributes.count == 1 ? Array(attributes.keys) : attributes.keys.sorted()
+        for (index, key) in keys.enumerated() {
             if index > 0 { text += "," }
             appendQuoted(key, to: &text)
             text += ":"
@@ -54,6 +55,12 @@ enum Rows {
 
     private static func appendQuoted(_ value: String, to text: inout String) {
         text += "\""
+        // Most values need no escape: copy them whole.
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            text += value
+            text += "\""
+            return
+        }
         for scalar in value.unicodeScalars {
             switch scalar {
             case "\"": text += "\\\""

@@ -37,6 +37,8 @@ public final class SQLiteStore: Store {
         var nextSubscriber = 0
         var pipelines: [String: Pipeline]
         var condition = StoreCondition.writable
+        /// The cohorts and counts as of `lastSeq`, which reads answer from.
+        var counts: CommittedCounts
     }
 
     /// The most mutations one transaction takes.
@@ -70,21 +72,25 @@ public final class SQLiteStore: Store {
             Glibc.close(lock)
             throw error
         }
-        let lastSeq = try await pool.read { db in
-            try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM events") ?? 0
+        let (lastSeq, counts) = try await pool.read { db in
+            (try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM events") ?? 0, try CommittedCounts.load(db))
         }
-        let store = SQLiteStore(path: path, pool: pool, lastSeq: lastSeq, pipelines: pipelines, lock: lock)
+        let store = SQLiteStore(
+            path: path, pool: pool, lastSeq: lastSeq, counts: counts, pipelines: pipelines, lock: lock)
         try await store.refreshDeadlines(pipelines)
         store.startWriter()
         return store
     }
 
-    private init(path: String, pool: DatabasePool, lastSeq: Int64, pipelines: [String: Pipeline], lock: Int32) {
+    private init(
+        path: String, pool: DatabasePool, lastSeq: Int64, counts: CommittedCounts, pipelines: [String: Pipeline],
+        lock: Int32
+    ) {
         self.lock = lock
         self.path = path
         self.pool = pool
-        self.shared = Mutex(Shared(lastSeq: lastSeq, heartbeat: .now, pipelines: pipelines))
-        self.writer = Writer(nextSeq: lastSeq + 1)
+        self.shared = Mutex(Shared(lastSeq: lastSeq, heartbeat: .now, pipelines: pipelines, counts: counts))
+        self.writer = Writer(nextSeq: lastSeq + 1, counts: counts)
     }
 
     public var lastSeq: Int64 { shared.withLock { $0.lastSeq } }
@@ -154,24 +160,32 @@ public final class SQLiteStore: Store {
         let writer = self.writer
         let jobs = batch.map { ($0.mutation, $0.context) }
         let outcome: Result<[Result<MutationResult, any Error>], any Error>
+        var counts: CommittedCounts?
         do {
-            outcome = .success(
-                try await pool.writeWithoutTransaction { db in
-                    try writer.apply(jobs, ledger: ledger, db: db)
-                })
+            let (results, committed) = try await pool.writeWithoutTransaction { db in
+                (try writer.apply(jobs, ledger: ledger, db: db), writer.committedCounts)
+            }
+            outcome = .success(results)
+            counts = committed
         } catch {
             outcome = .failure(error)
-            try? await pool.writeWithoutTransaction { db in try writer.reset(db: db) }
+            counts = try? await pool.writeWithoutTransaction { db in
+                try writer.reset(db: db)
+                return writer.committedCounts
+            }
         }
         let lastSeq = writer.committedSeq
         switch outcome {
         case .success: recordWrite(failure: nil)
         case .failure(let error): recordWrite(failure: Self.describe(error))
         }
+        // Published before any caller of this batch is answered: a client
+        // reads its own writes.
         let subscribers = shared.withLock { shared in
             shared.heartbeat = .now
             let advanced = lastSeq > shared.lastSeq
             shared.lastSeq = lastSeq
+            if let counts { shared.counts = counts }
             return advanced ? Array(shared.subscribers.values) : []
         }
         for subscriber in subscribers { subscriber.yield(lastSeq) }
@@ -270,34 +284,29 @@ public final class SQLiteStore: Store {
 
     // MARK: - Reads
 
+    // Cohorts, counts and totals come from the counts the writer published
+    // with its last commit: no SQLite, no hop to a reader connection.
+
     public func totals() async throws -> StoreTotals {
-        try await pool.read { db in
-            let cohorts = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cohorts") ?? 0
-            let cases = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(cases), 0) FROM counts") ?? 0
-            let lastSeq = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM events") ?? 0
-            return StoreTotals(cohorts: cohorts, cases: cases, events: lastSeq, lastSeq: lastSeq)
-        }
+        let (counts, lastSeq) = shared.withLock { ($0.counts, $0.lastSeq) }
+        return StoreTotals(cohorts: counts.cohortCount, cases: counts.cases, events: lastSeq, lastSeq: lastSeq)
     }
 
     public func cohorts() async throws -> [CohortCounts] {
-        try await pool.read { db in
-            let cohorts = try Row.fetchAll(db, sql: "SELECT * FROM cohorts ORDER BY id").map(Rows.cohort)
-            var counts: [String: [StateCount]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM counts") {
-                counts[row["cohort"], default: []].append(Rows.stateCount(row))
-            }
-            return cohorts.map { CohortCounts(cohort: $0, counts: counts[$0.id] ?? []) }
-        }
+        shared.withLock { $0.counts }.all
     }
 
     public func cohort(id: String) async throws -> CohortCounts? {
-        try await pool.read { db in
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM cohorts WHERE id = ?"), arguments: [id])
-            else { return nil }
-            let counts = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM counts WHERE cohort = ?"), arguments: [id])
-                .map(Rows.stateCount)
-            return CohortCounts(cohort: Rows.cohort(row), counts: counts)
-        }
+        shared.withLock { $0.counts }.cohort(id: id)
+    }
+
+    /// The cohorts and counts reads are answered from.
+    var publishedCounts: CommittedCounts { shared.withLock { $0.counts } }
+
+    /// The cohorts and counts as the tables hold them, read with SQL (for
+    /// checking the published ones).
+    func storedCounts() async throws -> CommittedCounts {
+        try await pool.read { db in try CommittedCounts.load(db) }
     }
 
     public func occupiedStates() async throws -> [OccupiedState] {

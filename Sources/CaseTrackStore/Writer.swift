@@ -11,10 +11,24 @@ final class Writer: @unchecked Sendable {
     private var nextSeq: Int64
     private var cohortCache: [String: Cohort] = [:]
     private let committed: Atomic<Int64>
+    /// The cohorts and counts as of the last commit.
+    private(set) var committedCounts: CommittedCounts
+    /// What the mutations applied in the open transaction change in
+    /// `committedCounts` once it commits.
+    private var uncommitted: [CountChange] = []
+    /// Set while `committedCounts` may not match the tables (a transaction
+    /// failed and the tables could not be read again yet).
+    private var countsAreStale = false
 
-    init(nextSeq: Int64) {
+    private enum CountChange {
+        case cohort(Cohort)
+        case count(CountKey, CountDelta)
+    }
+
+    init(nextSeq: Int64, counts: CommittedCounts) {
         self.nextSeq = nextSeq
         self.committed = Atomic(nextSeq - 1)
+        self.committedCounts = counts
     }
 
     var committedSeq: Int64 { committed.load(ordering: .acquiring) }
@@ -28,7 +42,12 @@ final class Writer: @unchecked Sendable {
         var results: [Result<MutationResult, any Error>] = []
         results.reserveCapacity(jobs.count)
         let startSeq = nextSeq
+        uncommitted.removeAll(keepingCapacity: true)
         do {
+            if countsAreStale {
+                committedCounts = try CommittedCounts.load(db)
+                countsAreStale = false
+            }
             try db.inTransaction(.immediate) {
                 for (mutation, context) in jobs {
                     results.append(try applyOne(mutation, context: context, ledger: ledger, db: db))
@@ -38,8 +57,20 @@ final class Writer: @unchecked Sendable {
         } catch {
             nextSeq = startSeq
             cohortCache = [:]
+            uncommitted.removeAll()
             throw error
         }
+        for change in uncommitted {
+            switch change {
+            case .cohort(let cohort):
+                committedCounts.add(cohort)
+            case .count(let key, let delta):
+                committedCounts.add(
+                    cohort: key.cohort, state: key.state, cases: delta.cases, casePersons: delta.casePersons,
+                    unregistered: delta.unregistered)
+            }
+        }
+        uncommitted.removeAll(keepingCapacity: true)
         committed.store(nextSeq - 1, ordering: .releasing)
         return results
     }
@@ -52,7 +83,7 @@ final class Writer: @unchecked Sendable {
     ) throws -> Result<MutationResult, any Error> {
         let seqBefore = nextSeq
         do {
-            if let requestId = context.requestId,
+            if let requestId = context.requestId, try Self.isRemembered(requestId, db: db),
                 let stored = try Row.fetchOne(
                     db.cachedStatement(sql: "SELECT kind, seq, count, pipeline_version FROM requests WHERE id = ?"), arguments: [requestId])
             {
@@ -60,20 +91,30 @@ final class Writer: @unchecked Sendable {
             }
             var answer: MutationResult?
             var created: Cohort?
+            var changes: [CountChange] = []
             try db.inSavepoint {
                 let plan = try ledger.plan(mutation, context: context, reader: TransactionReader(db: db, writer: self))
-                let events = try execute(plan.effects, ledger: ledger, db: db, created: &created)
+                let events = try execute(plan.effects, ledger: ledger, db: db, created: &created, changes: &changes)
                 let result = plan.result(appended: events)
                 if let requestId = context.requestId {
                     let (kind, seq, count, version) = StoredResult.remember(result, events: events)
-                    try db.cachedStatement(
-                        sql: "INSERT INTO requests(id, kind, seq, count, pipeline_version) VALUES (?, ?, ?, ?, ?)"
-                    ).execute(arguments: [requestId, kind, seq, count, version])
+                    let insert = try BoundStatement(
+                        db, sql: "INSERT INTO requests(id, kind, seq, count, pipeline_version) VALUES (?, ?, ?, ?, ?)")
+                    insert.bind(requestId, at: 1)
+                    insert.bind(kind, at: 2)
+                    insert.bind(seq, at: 3)
+                    insert.bind(count, at: 4)
+                    insert.bind(version, at: 5)
+                    try insert.execute()
                 }
                 answer = result
                 return .commit
             }
-            if let created { cohortCache[created.id] = created }
+            if let created {
+                cohortCache[created.id] = created
+                uncommitted.append(.cohort(created))
+            }
+            uncommitted += changes
             return .success(answer!)
         } catch let error as TrackerError {
             nextSeq = seqBefore
@@ -84,6 +125,13 @@ final class Writer: @unchecked Sendable {
             nextSeq = seqBefore
             return .failure(StoreError.unavailable(SQLiteStore.describe(error)))
         }
+    }
+
+    /// Whether a request id has an answer on record (a retry); most have none.
+    private static func isRemembered(_ requestId: String, db: Database) throws -> Bool {
+        let query = try BoundStatement(db, sql: "SELECT 1 FROM requests WHERE id = ?")
+        query.bind(requestId, at: 1)
+        return try query.returnsRow()
     }
 
     /// Errors of the storage rather than of one mutation's data.
@@ -99,9 +147,12 @@ final class Writer: @unchecked Sendable {
 
     /// Re-reads the writer's state after a failed transaction.
     func reset(db: Database) throws {
+        countsAreStale = true
         nextSeq = (try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM events") ?? 0) + 1
         cohortCache = [:]
         committed.store(nextSeq - 1, ordering: .releasing)
+        committedCounts = try CommittedCounts.load(db)
+        countsAreStale = false
     }
 
     func cohort(_ id: String, db: Database) throws -> Cohort? {
@@ -127,7 +178,8 @@ final class Writer: @unchecked Sendable {
     }
 
     private func execute(
-        _ effects: [LedgerEffect], ledger: Ledger, db: Database, created: inout Cohort?
+        _ effects: [LedgerEffect], ledger: Ledger, db: Database, created: inout Cohort?,
+        changes: inout [CountChange]
     ) throws -> [Event] {
         var deltas: [CountKey: CountDelta] = [:]
         var events: [Event] = []
@@ -151,26 +203,34 @@ final class Writer: @unchecked Sendable {
                 ])
                 created = cohort
             case .addCase(let record):
-                try db.cachedStatement(
+                let insert = try BoundStatement(
+                    db,
                     sql: """
                         INSERT INTO cases(id, cohort, persons, state, entered_at, deadline, pipeline_version, attributes, created_at)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """
-                ).execute(arguments: [
-                    record.id, record.cohort, record.persons, record.state, record.enteredAt.millisecondsSinceEpoch,
-                    try deadline(record), record.pipelineVersion, Rows.encode(record.attributes),
-                    record.createdAt.millisecondsSinceEpoch,
-                ])
+                        """)
+                insert.bind(record.id, at: 1)
+                insert.bind(record.cohort, at: 2)
+                insert.bind(record.persons, at: 3)
+                insert.bind(record.state, at: 4)
+                insert.bind(record.enteredAt.millisecondsSinceEpoch, at: 5)
+                insert.bind(try deadline(record), at: 6)
+                insert.bind(record.pipelineVersion, at: 7)
+                insert.bind(Rows.encode(record.attributes), at: 8)
+                insert.bind(record.createdAt.millisecondsSinceEpoch, at: 9)
+                try insert.execute()
                 deltas[CountKey(cohort: record.cohort, state: record.state), default: CountDelta()].cases += 1
                 deltas[CountKey(cohort: record.cohort, state: record.state), default: CountDelta()].casePersons +=
                     record.persons
             case .moveCase(let record, let from):
-                try db.cachedStatement(
-                    sql: "UPDATE cases SET state = ?, entered_at = ?, deadline = ?, pipeline_version = ? WHERE id = ?"
-                ).execute(arguments: [
-                    record.state, record.enteredAt.millisecondsSinceEpoch, try deadline(record), record.pipelineVersion,
-                    record.id,
-                ])
+                let update = try BoundStatement(
+                    db, sql: "UPDATE cases SET state = ?, entered_at = ?, deadline = ?, pipeline_version = ? WHERE id = ?")
+                update.bind(record.state, at: 1)
+                update.bind(record.enteredAt.millisecondsSinceEpoch, at: 2)
+                update.bind(try deadline(record), at: 3)
+                update.bind(record.pipelineVersion, at: 4)
+                update.bind(record.id, at: 5)
+                try update.execute()
                 guard db.changesCount == 1 else { throw StoreError.unavailable("case \(record.id) vanished") }
                 deltas[CountKey(cohort: record.cohort, state: from), default: CountDelta()].cases -= 1
                 deltas[CountKey(cohort: record.cohort, state: from), default: CountDelta()].casePersons -= record.persons
@@ -190,32 +250,54 @@ final class Writer: @unchecked Sendable {
                 deltas[CountKey(cohort: cohort, state: state), default: CountDelta()].unregistered += delta
             case .appendEvent(var event):
                 event.seq = nextSeq
-                try db.cachedStatement(
+                let insert = try BoundStatement(
+                    db,
                     sql: """
                         INSERT INTO events(seq, time, actor, kind, cohort, case_id, event, from_state, to_state, persons, note, request_id)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """
-                ).execute(arguments: [
-                    event.seq, event.time.millisecondsSinceEpoch, event.actor, event.kind.rawValue, event.cohort,
-                    event.caseId, event.event, event.from, event.to, event.persons, event.note, event.requestId,
-                ])
+                        """)
+                insert.bind(event.seq, at: 1)
+                insert.bind(event.time.millisecondsSinceEpoch, at: 2)
+                insert.bind(event.actor, at: 3)
+                insert.bind(event.kind.rawValue, at: 4)
+                insert.bind(event.cohort, at: 5)
+                insert.bind(event.caseId, at: 6)
+                insert.bind(event.event, at: 7)
+                insert.bind(event.from, at: 8)
+                insert.bind(event.to, at: 9)
+                insert.bind(event.persons, at: 10)
+                insert.bind(event.note, at: 11)
+                insert.bind(event.requestId, at: 12)
+                try insert.execute()
                 nextSeq += 1
                 events.append(event)
             }
         }
         // UPDATE first: an INSERT … ON CONFLICT checks CHECK constraints on the
         // row it would insert, so a negative delta cannot go through it.
-        let update = try db.cachedStatement(
-            sql: """
-                UPDATE counts SET cases = cases + ?, case_persons = case_persons + ?, unregistered = unregistered + ?
-                WHERE cohort = ? AND state = ?
-                """)
-        let insert = try db.cachedStatement(
-            sql: "INSERT INTO counts(cohort, state, cases, case_persons, unregistered) VALUES (?, ?, ?, ?, ?)")
         for (key, delta) in deltas where delta.cases != 0 || delta.casePersons != 0 || delta.unregistered != 0 {
-            try update.execute(arguments: [delta.cases, delta.casePersons, delta.unregistered, key.cohort, key.state])
+            changes.append(.count(key, delta))
+            let update = try BoundStatement(
+                db,
+                sql: """
+                    UPDATE counts SET cases = cases + ?, case_persons = case_persons + ?, unregistered = unregistered + ?
+                    WHERE cohort = ? AND state = ?
+                    """)
+            update.bind(delta.cases, at: 1)
+            update.bind(delta.casePersons, at: 2)
+            update.bind(delta.unregistered, at: 3)
+            update.bind(key.cohort, at: 4)
+            update.bind(key.state, at: 5)
+            try update.execute()
             if db.changesCount == 0 {
-                try insert.execute(arguments: [key.cohort, key.state, delta.cases, delta.casePersons, delta.unregistered])
+                let insert = try BoundStatement(
+                    db, sql: "INSERT INTO counts(cohort, state, cases, case_persons, unregistered) VALUES (?, ?, ?, ?, ?)")
+                insert.bind(key.cohort, at: 1)
+                insert.bind(key.state, at: 2)
+                insert.bind(delta.cases, at: 3)
+                insert.bind(delta.casePersons, at: 4)
+                insert.bind(delta.unregistered, at: 5)
+                try insert.execute()
             }
         }
         return events
@@ -230,8 +312,20 @@ struct TransactionReader: LedgerReader {
     func cohort(_ id: String) throws -> Cohort? { try writer.cohort(id, db: db) }
 
     func caseRecord(_ id: String) throws -> Case? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM cases WHERE id = ?"), arguments: [id])
-            .map(Rows.caseRecord)
+        let query = try BoundStatement(
+            db,
+            sql: """
+                SELECT id, cohort, persons, state, entered_at, pipeline_version, attributes, created_at
+                FROM cases WHERE id = ?
+                """)
+        query.bind(id, at: 1)
+        guard try query.step() else { return nil }
+        defer { query.reset() }
+        return Case(
+            id: query.text(at: 0), cohort: query.text(at: 1), persons: Int(query.integer(at: 2)),
+            state: query.text(at: 3), enteredAt: Timestamp(millisecondsSinceEpoch: query.integer(at: 4)),
+            pipelineVersion: Int(query.integer(at: 5)), attributes: Rows.attributes(query.text(at: 6)),
+            createdAt: Timestamp(millisecondsSinceEpoch: query.integer(at: 7)))
     }
 
     func cases(pipeline: String, states: [String], enteredBefore time: Timestamp) throws -> [Case] {
@@ -249,7 +343,9 @@ struct TransactionReader: LedgerReader {
     }
 
     func caseExists(_ id: String) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM cases WHERE id = ?"), arguments: [id]) ?? false
+        let query = try BoundStatement(db, sql: "SELECT 1 FROM cases WHERE id = ?")
+        query.bind(id, at: 1)
+        return try query.returnsRow()
     }
 
     func cases(cohort: String, state: String) throws -> [Case] {

@@ -1,6 +1,6 @@
 import CaseTrackCore
 import LedgerTestSupport
-import CaseTrackStore
+@testable import CaseTrackStore
 import Foundation
 import Testing
 
@@ -12,7 +12,9 @@ import Testing
 ///   ``Ledger`` in the order of the sequence numbers the store gave it, must
 ///   be accepted again, produce the very same events and the same answer,
 ///   and leave the same counts and cases;
-/// - the log: counts rebuilt from the store's own event log alone.
+/// - the log: counts rebuilt from the store's own event log alone;
+/// - the tables: the counts that reads are answered from, which the writer
+///   publishes after each commit, equal the `cohorts` and `counts` tables.
 ///
 /// The seed fixes the requests (set `CASETRACK_TEST_SEED` to replay one);
 /// the interleaving inside a batch is the scheduler's.
@@ -316,6 +318,11 @@ struct RandomOperationTests {
                 #expect(
                     storedCases == model.cases.values.sorted { $0.id < $1.id },
                     "seed \(seed) batch \(batch): cases differ")
+                // The counts reads are answered from are the tables' own.
+                let published = store.publishedCounts
+                let tables = try await store.storedCounts()
+                agrees = agrees && published == tables
+                #expect(published == tables, "seed \(seed) batch \(batch): the published counts differ from the tables")
                 let problems = try await store.verify()
                 #expect(problems == [], "seed \(seed) batch \(batch)")
                 // Once the store and the model part ways, later batches only repeat the news.

@@ -62,7 +62,11 @@ struct DiskFaultTests {
         #expect(status["storeErrorSince"] is String, "\(status)")
         let cohort = try parameters(client.call("io.casetrack.Tracker.DescribeCohort", ["id": "full"]))
         #expect(cohort["cohort"] != nil)
-        let refused = try client.call("io.casetrack.Tracker.Intake", ["cohort": "full", "persons": 1, "requestId": "refused"])
+        // As large as the writes that were refused: a smaller one can fit in the
+        // room a failed commit left allocated in the write-ahead log.
+        let refused = try client.call(
+            "io.casetrack.Tracker.Intake",
+            ["cohort": "full", "persons": 1, "requestId": "refused", "note": String(repeating: "n", count: 600)])
         #expect(refused["error"] as? String == "io.casetrack.Tracker.StoreUnavailable", "\(refused)")
         let shown = try casetrackctl(["status"], socket: daemon.socket)
         #expect(shown.stdout.contains("writes:") && shown.stdout.contains("REFUSED since"), "\(shown.stdout)")

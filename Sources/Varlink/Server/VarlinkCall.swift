@@ -40,6 +40,13 @@ public struct VarlinkCall: Sendable {
         self.decoder = JSONDecoder()
     }
 
+    /// Calls `body` with the whole message the call arrived in (JSON text as
+    /// UTF-8, without its NUL), for a method whose calls are large enough to
+    /// deserve a parser of their own.
+    public func withMessageBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try message.withUnsafeBytes(body)
+    }
+
     /// The interface the method belongs to: the method name up to its last dot.
     public var interface: Substring {
         guard let dot = method.lastIndex(of: ".") else { return "" }

@@ -56,6 +56,36 @@ public struct VarlinkReplyWriter: Sendable {
         }
     }
 
+    /// Sends a reply whose parameters are the JSON object `json` holds, written
+    /// by hand where `JSONEncoder` would cost too much.
+    ///
+    /// - Parameter continues: more replies follow; only for a `more` call.
+    public func send(json: JSONWriter, continues: Bool = false) async throws {
+        if continues && !more { throw VarlinkReplyError.continuesWithoutMore }
+        switch destination {
+        case .discard:
+            return
+        case .capture(let capture):
+            let parameters: JSONValue
+            do {
+                parameters = try JSONDecoder().decode(JSONValue.self, from: Data(json.bytes))
+            } catch {
+                throw VarlinkReplyError.encoding(String(describing: error))
+            }
+            try capture.record(.success(parameters), continues: continues)
+        case .connection(let queue, let slot):
+            let head = #"{"parameters":"#.utf8
+            let tail = continues ? #","continues":true}"#.utf8 : "}".utf8
+            var message = ByteBuffer()
+            message.reserveCapacity(head.count + json.bytes.count + tail.count + 1)
+            message.writeBytes(head)
+            message.writeBytes(json.bytes)
+            message.writeBytes(tail)
+            message.writeInteger(UInt8(0))
+            try await Self.send(message, to: queue, slot: slot, final: !continues)
+        }
+    }
+
     /// Sends an error as the last reply.
     func send(_ error: VarlinkError) async throws {
         switch destination {

@@ -28,7 +28,11 @@ let package = Package(
         .target(name: "CaseFileFormat", swiftSettings: strict),
         .target(
             name: "CaseTrackStore",
-            dependencies: ["CaseTrackCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "CaseTrackCore", .product(name: "GRDB", package: "GRDB.swift"),
+                // The writer's hot statements step through SQLite's C API directly.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: strict),
         .target(
             name: "Varlink",

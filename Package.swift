@@ -95,6 +95,11 @@ let package = Package(
             dependencies: ["CaseFileFormat", "FuzzSupport"],
             path: "Tests/Fuzz/CSVFuzzer",
             swiftSettings: strict),
+        .executableTarget(
+            name: "casetrack-fuzz-import",
+            dependencies: ["CaseTrackDaemon", "FuzzSupport"],
+            path: "Tests/Fuzz/ImportFuzzer",
+            swiftSettings: strict),
         .target(name: "FuzzSupport", path: "Tests/Fuzz/Support", swiftSettings: strict),
         .testTarget(
             name: "CaseTrackCoreTests",

@@ -3,10 +3,15 @@
 // thousands of cases). An input is one call message. Whatever the reader
 // takes, JSONDecoder must take too and read as the same cases; anything else
 // the reader leaves to JSONDecoder. A disagreement stops the process.
+//
+// The reader is internal to the daemon's module, reached with @testable,
+// which only debug builds allow (`make fuzz` builds debug); a release build
+// of this program says so and exits.
 import Foundation
 import FuzzSupport
 import Synchronization
 
+#if DEBUG
 @testable import CaseTrackDaemon
 
 /// How the daemon decodes a call when the plain reader declines.
@@ -37,3 +42,12 @@ enum Fuzzer {
         }
     }
 }
+#else
+@main
+enum Fuzzer {
+    static func main() {
+        FileHandle.standardError.write(Data("casetrack-fuzz-import: needs a debug build (it reaches the daemon's internals)\n".utf8))
+        exit(64)
+    }
+}
+#endif

@@ -50,13 +50,8 @@ struct PlainJSONReader {
                 guard cases == nil, let value = reader.cases() else { return false }
                 cases = value
             case "requestId":
-                guard requestId == nil else { return false }
-                if reader.null() {
-                    requestId = .some(nil)
-                } else {
-                    guard let value = reader.string() else { return false }
-                    requestId = value
-                }
+                guard requestId == nil, let value = reader.nullable({ $0.string() }) else { return false }
+                requestId = value
             default:
                 return false
             }
@@ -96,29 +91,14 @@ struct PlainJSONReader {
                 guard persons == nil, let value = reader.integer() else { return false }
                 persons = value
             case "state":
-                guard state == nil else { return false }
-                if reader.null() {
-                    state = .some(nil)
-                } else {
-                    guard let value = reader.string() else { return false }
-                    state = value
-                }
+                guard state == nil, let value = reader.nullable({ $0.string() }) else { return false }
+                state = value
             case "attributes":
-                guard attributes == nil else { return false }
-                if reader.null() {
-                    attributes = .some(nil)
-                } else {
-                    guard let value = reader.attributes() else { return false }
-                    attributes = value
-                }
+                guard attributes == nil, let value = reader.nullable({ $0.attributes() }) else { return false }
+                attributes = value
             case "fromUnregistered":
-                guard fromUnregistered == nil else { return false }
-                if reader.null() {
-                    fromUnregistered = .some(nil)
-                } else {
-                    guard let value = reader.bool() else { return false }
-                    fromUnregistered = value
-                }
+                guard fromUnregistered == nil, let value = reader.nullable({ $0.bool() }) else { return false }
+                fromUnregistered = value
             default:
                 return false
             }
@@ -155,6 +135,13 @@ struct PlainJSONReader {
             if consume(UInt8(ascii: "}")) { return true }
             guard consume(UInt8(ascii: ",")) else { return false }
         }
+    }
+
+    /// `null` as `.some(nil)`, else what `read` reads (`.some(value)`);
+    /// nil when neither is there.
+    private mutating func nullable<Value>(_ read: (inout PlainJSONReader) -> Value?) -> Value?? {
+        if null() { return .some(nil) }
+        return read(&self).map { .some($0) }
     }
 
     /// A string, a boolean or null (the other members of a call).

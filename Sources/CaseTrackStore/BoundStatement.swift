@@ -73,16 +73,9 @@ struct BoundStatement {
 
     /// Whether the query with the values bound returns a row.
     func returnsRow() throws -> Bool {
-        switch sqlite3_step(handle) {
-        case SQLITE_ROW:
-            sqlite3_reset(handle)
-            return true
-        case SQLITE_DONE:
-            sqlite3_reset(handle)
-            return false
-        case let code:
-            throw failure(code)
-        }
+        guard try step() else { return false }
+        reset()
+        return true
     }
 
     /// Steps the query with the values bound: true with a row to read with

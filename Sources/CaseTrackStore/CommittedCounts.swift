@@ -28,6 +28,11 @@ struct CommittedCounts: Sendable, Hashable {
         cohorts.values.sorted { Self.precedes($0.id, $1.id) }.map(summary)
     }
 
+    /// The unregistered persons of a cohort in a state.
+    func unregistered(cohort: String, state: String) -> Int {
+        counts[cohort]?[state]?.unregistered ?? 0
+    }
+
     mutating func add(_ cohort: Cohort) {
         cohorts[cohort.id] = cohort
     }

@@ -16,6 +16,9 @@ final class Writer: @unchecked Sendable {
     /// What the mutations applied in the open transaction change in
     /// `committedCounts` once it commits.
     private var uncommitted: [CountChange] = []
+    /// The same changes summed by cohort and state, written to `counts`
+    /// once per transaction.
+    private var pending: [CountKey: CountDelta] = [:]
     /// Set while `committedCounts` may not match the tables (a transaction
     /// failed and the tables could not be read again yet).
     private var countsAreStale = false
@@ -33,16 +36,37 @@ final class Writer: @unchecked Sendable {
 
     var committedSeq: Int64 { committed.load(ordering: .acquiring) }
 
-    /// Applies each mutation in its own savepoint of one transaction and
-    /// commits; returns each mutation's answer. Throws when the transaction
-    /// as a whole could not commit: then nothing was applied.
+    /// Applies the mutations in one transaction and commits; returns each
+    /// mutation's answer. Throws when the transaction as a whole could not
+    /// commit: then nothing was applied.
+    ///
+    /// A mutation the ledger refuses is refused before it writes anything,
+    /// so the batch first runs without savepoints. Should a mutation fail
+    /// after it started writing (which the ledger's checks leave to broken
+    /// data or storage), that transaction is rolled back and the batch runs
+    /// again with each mutation in a savepoint of its own, so one failure
+    /// does not take the others with it.
     func apply(
         _ jobs: [(Mutation, MutationContext)], ledger: Ledger, db: Database
+    ) throws -> [Result<MutationResult, any Error>] {
+        do {
+            return try apply(jobs, ledger: ledger, db: db, isolated: false)
+        } catch is FailedWhileWriting {
+            return try apply(jobs, ledger: ledger, db: db, isolated: true)
+        }
+    }
+
+    /// A mutation failed after it wrote: its transaction holds part of it.
+    private struct FailedWhileWriting: Error {}
+
+    private func apply(
+        _ jobs: [(Mutation, MutationContext)], ledger: Ledger, db: Database, isolated: Bool
     ) throws -> [Result<MutationResult, any Error>] {
         var results: [Result<MutationResult, any Error>] = []
         results.reserveCapacity(jobs.count)
         let startSeq = nextSeq
         uncommitted.removeAll(keepingCapacity: true)
+        pending.removeAll(keepingCapacity: true)
         do {
             if countsAreStale {
                 committedCounts = try CommittedCounts.load(db)
@@ -50,14 +74,17 @@ final class Writer: @unchecked Sendable {
             }
             try db.inTransaction(.immediate) {
                 for (mutation, context) in jobs {
-                    results.append(try applyOne(mutation, context: context, ledger: ledger, db: db))
+                    results.append(
+                        try applyOne(mutation, context: context, ledger: ledger, db: db, isolated: isolated))
                 }
+                try writeCounts(db: db)
                 return .commit
             }
         } catch {
             nextSeq = startSeq
             cohortCache = [:]
             uncommitted.removeAll()
+            pending.removeAll()
             throw error
         }
         for change in uncommitted {
@@ -71,17 +98,20 @@ final class Writer: @unchecked Sendable {
             }
         }
         uncommitted.removeAll(keepingCapacity: true)
+        pending.removeAll(keepingCapacity: true)
         committed.store(nextSeq - 1, ordering: .releasing)
         return results
     }
 
     /// One mutation's answer; throws (failing the whole transaction) when
     /// the storage itself failed, since SQLite may then have rolled back the
-    /// transaction the earlier mutations were in.
+    /// transaction the earlier mutations were in, and, unless `isolated`,
+    /// when the mutation failed after it started writing.
     private func applyOne(
-        _ mutation: Mutation, context: MutationContext, ledger: Ledger, db: Database
+        _ mutation: Mutation, context: MutationContext, ledger: Ledger, db: Database, isolated: Bool
     ) throws -> Result<MutationResult, any Error> {
         let seqBefore = nextSeq
+        var writing = false
         do {
             if let requestId = context.requestId, try Self.isRemembered(requestId, db: db),
                 let stored = try Row.fetchOne(
@@ -91,10 +121,11 @@ final class Writer: @unchecked Sendable {
             }
             var answer: MutationResult?
             var created: Cohort?
-            var changes: [CountChange] = []
-            try db.inSavepoint {
+            var deltas: [CountKey: CountDelta] = [:]
+            func write() throws {
                 let plan = try ledger.plan(mutation, context: context, reader: TransactionReader(db: db, writer: self))
-                let events = try execute(plan.effects, ledger: ledger, db: db, created: &created, changes: &changes)
+                writing = true
+                let events = try execute(plan.effects, ledger: ledger, db: db, created: &created, deltas: &deltas)
                 let result = plan.result(appended: events)
                 if let requestId = context.requestId {
                     let (kind, seq, count, version) = StoredResult.remember(result, events: events)
@@ -108,23 +139,73 @@ final class Writer: @unchecked Sendable {
                     try insert.execute()
                 }
                 answer = result
-                return .commit
+            }
+            if isolated {
+                try db.inSavepoint {
+                    try write()
+                    return .commit
+                }
+            } else {
+                try write()
             }
             if let created {
                 cohortCache[created.id] = created
                 uncommitted.append(.cohort(created))
             }
-            uncommitted += changes
+            for (key, delta) in deltas where !delta.isZero {
+                uncommitted.append(.count(key, delta))
+                pending[key, default: CountDelta()].add(delta)
+            }
             return .success(answer!)
+        } catch let error as DatabaseError where Self.failsTransaction(error) || !db.isInsideTransaction {
+            throw error
+        } catch where writing && !isolated {
+            throw FailedWhileWriting()
         } catch let error as TrackerError {
             nextSeq = seqBefore
             return .failure(error)
-        } catch let error as DatabaseError where Self.failsTransaction(error) || !db.isInsideTransaction {
-            throw error
         } catch {
             nextSeq = seqBefore
             return .failure(StoreError.unavailable(SQLiteStore.describe(error)))
         }
+    }
+
+    /// Adds what the transaction's mutations changed to the `counts` table,
+    /// one statement per cohort and state rather than per mutation.
+    private func writeCounts(db: Database) throws {
+        // UPDATE first: an INSERT … ON CONFLICT checks CHECK constraints on the
+        // row it would insert, so a negative delta cannot go through it.
+        for (key, delta) in pending where !delta.isZero {
+            let update = try BoundStatement(
+                db,
+                sql: """
+                    UPDATE counts SET cases = cases + ?, case_persons = case_persons + ?, unregistered = unregistered + ?
+                    WHERE cohort = ? AND state = ?
+                    """)
+            update.bind(delta.cases, at: 1)
+            update.bind(delta.casePersons, at: 2)
+            update.bind(delta.unregistered, at: 3)
+            update.bind(key.cohort, at: 4)
+            update.bind(key.state, at: 5)
+            try update.execute()
+            if db.changesCount == 0 {
+                let insert = try BoundStatement(
+                    db, sql: "INSERT INTO counts(cohort, state, cases, case_persons, unregistered) VALUES (?, ?, ?, ?, ?)")
+                insert.bind(key.cohort, at: 1)
+                insert.bind(key.state, at: 2)
+                insert.bind(delta.cases, at: 3)
+                insert.bind(delta.casePersons, at: 4)
+                insert.bind(delta.unregistered, at: 5)
+                try insert.execute()
+            }
+        }
+    }
+
+    /// The unregistered persons of a cohort in a state, as the open
+    /// transaction's mutations so far left them.
+    func unregistered(cohort: String, state: String) -> Int {
+        committedCounts.unregistered(cohort: cohort, state: state)
+            + (pending[CountKey(cohort: cohort, state: state)]?.unregistered ?? 0)
     }
 
     /// Whether a request id has an answer on record (a retry); most have none.
@@ -175,13 +256,20 @@ final class Writer: @unchecked Sendable {
         var cases = 0
         var casePersons = 0
         var unregistered = 0
+
+        var isZero: Bool { cases == 0 && casePersons == 0 && unregistered == 0 }
+
+        mutating func add(_ other: CountDelta) {
+            cases += other.cases
+            casePersons += other.casePersons
+            unregistered += other.unregistered
+        }
     }
 
     private func execute(
         _ effects: [LedgerEffect], ledger: Ledger, db: Database, created: inout Cohort?,
-        changes: inout [CountChange]
+        deltas: inout [CountKey: CountDelta]
     ) throws -> [Event] {
-        var deltas: [CountKey: CountDelta] = [:]
         var events: [Event] = []
         func deadline(_ record: Case) throws -> Int64? {
             guard let cohort = try created?.id == record.cohort ? created : cohort(record.cohort, db: db),
@@ -273,33 +361,6 @@ final class Writer: @unchecked Sendable {
                 events.append(event)
             }
         }
-        // UPDATE first: an INSERT … ON CONFLICT checks CHECK constraints on the
-        // row it would insert, so a negative delta cannot go through it.
-        for (key, delta) in deltas where delta.cases != 0 || delta.casePersons != 0 || delta.unregistered != 0 {
-            changes.append(.count(key, delta))
-            let update = try BoundStatement(
-                db,
-                sql: """
-                    UPDATE counts SET cases = cases + ?, case_persons = case_persons + ?, unregistered = unregistered + ?
-                    WHERE cohort = ? AND state = ?
-                    """)
-            update.bind(delta.cases, at: 1)
-            update.bind(delta.casePersons, at: 2)
-            update.bind(delta.unregistered, at: 3)
-            update.bind(key.cohort, at: 4)
-            update.bind(key.state, at: 5)
-            try update.execute()
-            if db.changesCount == 0 {
-                let insert = try BoundStatement(
-                    db, sql: "INSERT INTO counts(cohort, state, cases, case_persons, unregistered) VALUES (?, ?, ?, ?, ?)")
-                insert.bind(key.cohort, at: 1)
-                insert.bind(key.state, at: 2)
-                insert.bind(delta.cases, at: 3)
-                insert.bind(delta.casePersons, at: 4)
-                insert.bind(delta.unregistered, at: 5)
-                try insert.execute()
-            }
-        }
         return events
     }
 }
@@ -356,9 +417,7 @@ struct TransactionReader: LedgerReader {
     }
 
     func unregistered(cohort: String, state: String) throws -> Int {
-        try Int.fetchOne(
-            db.cachedStatement(sql: "SELECT unregistered FROM counts WHERE cohort = ? AND state = ?"),
-            arguments: [cohort, state]) ?? 0
+        writer.unregistered(cohort: cohort, state: state)
     }
 }
 

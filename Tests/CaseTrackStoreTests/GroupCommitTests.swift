@@ -1,5 +1,6 @@
 import CaseTrackCore
 import CaseTrackStore
+import Foundation
 import Testing
 
 /// Many operators write at once; the one writer commits them in groups,
@@ -80,6 +81,77 @@ struct GroupCommitTests {
             #expect(store.lastSeq == 2 + 30)
             #expect(try await StoreFixture.allEvents(store).map(\.seq) == Array(1...32))
             #expect(try await store.verify() == [])
+        }
+    }
+
+    @Test(
+        "a request that fails after it started writing fails alone: the rest of its batch commits",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3"), "needs the sqlite3 shell"))
+    func failureWhileWriting() async throws {
+        try await StoreFixture.withTemporaryDirectory { directory in
+            let path = directory + "/casetrack.sqlite"
+            let first = try await SQLiteStore.open(path: path, pipelines: StoreFixture.pipelines)
+            _ = try await first.apply(
+                .createCohort(id: "afghans-pk", pipeline: "resettlement", title: nil, attributes: [:]),
+                context: StoreFixture.context())
+            _ = try await first.apply(
+                .intake(cohort: "afghans-pk", state: nil, persons: 100, note: nil), context: StoreFixture.context())
+            for index in 1...40 {
+                _ = try await first.apply(
+                    .addCase(cohort: "afghans-pk", NewCase(id: "PK-\(index)", persons: 2, fromUnregistered: true)),
+                    context: StoreFixture.context())
+            }
+            await first.close()
+            // Damage only the ledger's checks cannot foresee: the log refuses
+            // PK-7's next event, after its case row was already updated.
+            let shell = Process()
+            shell.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+            shell.arguments = [
+                path,
+                """
+                CREATE TRIGGER refuse_pk7 BEFORE INSERT ON events WHEN NEW.case_id = 'PK-7'
+                BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END;
+                """,
+            ]
+            try shell.run()
+            shell.waitUntilExit()
+            #expect(shell.terminationStatus == 0)
+            let store = try await SQLiteStore.open(path: path, pipelines: StoreFixture.pipelines)
+            let before = store.lastSeq
+            let outcomes = await withTaskGroup(of: (Int, Result<MutationResult, any Error>).self) { group in
+                for index in 1...40 {
+                    group.addTask {
+                        let mutation = Mutation.transition(
+                            caseId: "PK-\(index)", event: "prescreened", to: nil, expectedState: nil, note: nil)
+                        do {
+                            return (index, .success(try await store.apply(mutation, context: StoreFixture.context())))
+                        } catch {
+                            return (index, .failure(error))
+                        }
+                    }
+                }
+                return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+            }
+            for (index, outcome) in outcomes {
+                switch (index, outcome) {
+                case (7, .failure(let error)):
+                    #expect(error is StoreError, "PK-7 failed in the store: \(error)")
+                case (7, .success):
+                    Issue.record("PK-7 went through despite the trigger")
+                case (_, .failure(let error)):
+                    Issue.record("PK-\(index) failed with PK-7: \(error)")
+                case (_, .success):
+                    break
+                }
+            }
+            #expect(store.lastSeq == before + 39)
+            #expect(try await StoreFixture.allEvents(store).map(\.seq) == Array(1...(before + 39)))
+            #expect(try await store.caseRecord(id: "PK-7")?.state == "referred", "PK-7's case row was rolled back too")
+            let counts = try await StoreFixture.counts(store, "afghans-pk")
+            #expect(counts["prescreened"] == StateCount(state: "prescreened", cases: 39, casePersons: 78))
+            #expect(counts["referred"] == StateCount(state: "referred", cases: 1, casePersons: 2, unregistered: 20))
+            #expect(try await store.verify() == [])
+            await store.close()
         }
     }
 }

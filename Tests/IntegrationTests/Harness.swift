@@ -224,14 +224,46 @@ func withUnixAddress(_ path: String, _ operation: (UnsafePointer<sockaddr>, sock
 /// Runs a program to its end: its exit status, and its standard output
 /// (with standard error too when `withErrors`, else stderr is discarded).
 func runProcess(_ executable: String, _ arguments: [String], withErrors: Bool = false) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = withErrors ? output : FileHandle.nullDevice
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    // posix_spawn and waitpid rather than Foundation's Process: its
+    // waitUntilExit once missed the exit of a short shell script here (the
+    // child stayed a zombie and the test run hung).
+    var pipeFDs: [Int32] = [0, 0]
+    guard pipe(&pipeFDs) == 0 else { throw SpawnFailure(message: "pipe: \(String(cString: strerror(errno)))") }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
+    if withErrors {
+        posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 2)
+    } else {
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    }
+    posix_spawn_file_actions_addclose(&actions, pipeFDs[0])
+    posix_spawn_file_actions_addclose(&actions, pipeFDs[1])
+    let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+    defer { for pointer in argv { free(pointer) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+    close(pipeFDs[1])
+    defer { close(pipeFDs[0]) }
+    guard spawned == 0 else { throw SpawnFailure(message: "\(executable): \(String(cString: strerror(spawned)))") }
+    var output: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let count = read(pipeFDs[0], &buffer, buffer.count)
+        if count > 0 {
+            output += buffer[..<count]
+        } else if count == 0 || errno != EINTR {
+            break
+        }
+    }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let exited = status & 0x7f == 0
+    return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), String(decoding: output, as: UTF8.self))
+}
+
+struct SpawnFailure: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }

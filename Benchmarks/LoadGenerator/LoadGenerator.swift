@@ -1,9 +1,16 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import Varlink
 
 /// Drives a running casetrackd over its socket with N clients and prints
 /// throughput and latency percentiles. Starts no daemon itself.
+///
+/// The setup (cohort, intake, cases) goes through `VarlinkClient`. The
+/// measured calls do not: each client is an OS thread writing and reading
+/// blocking Unix-domain sockets (`LoadClient`), so that the load generator
+/// spends a small part of the CPU the daemon spends on a call and measures
+/// the daemon rather than itself.
 @main
 struct LoadGenerator: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -49,108 +56,72 @@ struct LoadGenerator: AsyncParsableCommand {
         }
         await setupClient.close()
 
-        let deadline = ContinuousClock.now + .milliseconds(Int(duration * 1000))
-        let started = ContinuousClock.now
-        let socket = self.socket
-        let casesPerClient = self.casesPerClient
-        let depth = self.depth
-        let results = try await withThrowingTaskGroup(of: [Kind: [Double]].self) { group in
-            for client in 0..<clients {
-                group.addTask {
-                    try await Self.drive(
-                        socket: socket, client: client, run: run, cohort: cohort, weights: weights, deadline: deadline,
-                        casesPerClient: casesPerClient, depth: depth)
-                }
-            }
-            var merged: [Kind: [Double]] = [:]
-            for try await latencies in group {
-                for (kind, values) in latencies { merged[kind, default: []] += values }
-            }
-            return merged
+        // The measured part: raw blocking sockets, one OS thread per client,
+        // so the client spends little CPU beside the daemon's.
+        let connections: [[BlockingConnection]] = try (0..<clients).map { _ in
+            try (0..<depth).map { _ in try BlockingConnection(unixPath: socket) }
         }
-        let elapsed = ContinuousClock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let started = monotonicNanoseconds()
+        let deadline = started + UInt64(duration * 1e9)
+        let casesPerClient = self.casesPerClient
+        let results = await withCheckedContinuation { finished in
+            let merged = MergedLatencies(clients: clients, finished: finished)
+            for (index, connections) in connections.enumerated() {
+                let client = LoadClient(
+                    index: index, run: run, cohort: cohort, connections: connections,
+                    casesPerClient: casesPerClient, weights: weights)
+                Thread {
+                    Thread.current.name = "bench-client-\(index)"
+                    var client = client
+                    do throws(BenchFailure) {
+                        merged.add(try client.run(until: deadline))
+                    } catch {
+                        // The first failure ends the run; the lock is never
+                        // released, so no other thread's report interleaves.
+                        Self.failing.withLock { _ in Self.exit(withError: error) }
+                    }
+                }.start()
+            }
+        }
+        let seconds = Double(monotonicNanoseconds() - started) / 1e9
         report(results, seconds: seconds)
+    }
+
+    private static let failing = Mutex(())
+
+    /// The client threads' latencies, merged as each thread finishes; the
+    /// last to finish hands them on.
+    final class MergedLatencies: Sendable {
+        private let state: Mutex<(remaining: Int, latencies: [Kind: [Double]])>
+        private let finished: CheckedContinuation<[Kind: [Double]], Never>
+
+        init(clients: Int, finished: CheckedContinuation<[Kind: [Double]], Never>) {
+            state = Mutex((clients, [:]))
+            self.finished = finished
+        }
+
+        func add(_ latencies: [Kind: [Double]]) {
+            let all = state.withLock { state -> [Kind: [Double]]? in
+                for (kind, values) in latencies { state.latencies[kind, default: []] += values }
+                state.remaining -= 1
+                return state.remaining == 0 ? state.latencies : nil
+            }
+            if let all { finished.resume(returning: all) }
+        }
     }
 
     enum Kind: String, CaseIterable, Sendable { case transition, move, read, status }
 
     func parseMix(_ text: String) throws -> [(Kind, Int)] {
-        try text.split(separator: ",").map { part in
+        let weights = try text.split(separator: ",").map { part in
             let pieces = part.split(separator: "=")
-            guard pieces.count == 2, let kind = Kind(rawValue: String(pieces[0])), let weight = Int(pieces[1]), weight >= 0
+            guard pieces.count == 2, let kind = Kind(rawValue: String(pieces[0])), let weight = Int(pieces[1]),
+                weight >= 0
             else { throw ValidationError("--mix takes kind=weight pairs, e.g. transition=80,read=20") }
             return (kind, weight)
         }
-    }
-
-    static func drive(
-        socket: String, client index: Int, run: String, cohort: String, weights: [(Kind, Int)],
-        deadline: ContinuousClock.Instant, casesPerClient: Int, depth: Int
-    ) async throws -> [Kind: [Double]] {
-        let total = weights.reduce(0) { $0 + $1.1 }
-        // Each case alternates travel-booked / travel-cancelled; slot s owns cases s, s+depth, …
-        let latencies = try await withThrowingTaskGroup(of: [Kind: [Double]].self) { group in
-            for slot in 0..<depth {
-                group.addTask {
-                    // One connection per slot: the daemon applies a connection's calls in order.
-                    let client = try await VarlinkClient.connect(unixPath: socket)
-                    defer { Task { await client.close() } }
-                    var generator = SystemRandomNumberGenerator()
-                    var mine: [Kind: [Double]] = [:]
-                    // Slot s owns cases s, s + depth, s + 2·depth, … below casesPerClient.
-                    let owned = Array(stride(from: slot, to: casesPerClient, by: depth))
-                    var turn = 0
-                    var caseIndex = owned.first ?? 0
-                    var booked = [Bool](repeating: false, count: casesPerClient)
-                    while ContinuousClock.now < deadline {
-                        var pick = Int.random(in: 0..<max(1, total), using: &generator)
-                        var kind = weights.first!.0
-                        for (candidate, weight) in weights {
-                            if pick < weight {
-                                kind = candidate
-                                break
-                            }
-                            pick -= weight
-                        }
-                        let start = ContinuousClock.now
-                        switch kind {
-                        case .transition:
-                            _ = try await client.call(
-                                "io.casetrack.Tracker.Transition",
-                                parameters: [
-                                    "caseId": .string("B\(run)-\(index)-\(caseIndex)"),
-                                    "event": .string(booked[caseIndex] ? "travel-cancelled" : "travel-booked"),
-                                    "requestId": .string(UUID().uuidString),
-                                ])
-                            booked[caseIndex].toggle()
-                            turn += 1
-                            caseIndex = owned[turn % owned.count]
-                        case .move:
-                            _ = try await client.call(
-                                "io.casetrack.Tracker.Move",
-                                parameters: [
-                                    "cohort": .string(cohort), "from": "referred", "to": "prescreened", "persons": 1,
-                                    "requestId": .string(UUID().uuidString),
-                                ])
-                        case .read:
-                            _ = try await client.call(
-                                "io.casetrack.Tracker.DescribeCohort", parameters: ["id": .string(cohort)])
-                        case .status:
-                            _ = try await client.call("io.casetrack.Tracker.GetStatus", parameters: nil)
-                        }
-                        let elapsed = ContinuousClock.now - start
-                        mine[kind, default: []].append(
-                            Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12)
-                    }
-                    return mine
-                }
-            }
-            var merged: [Kind: [Double]] = [:]
-            for try await part in group { for (kind, values) in part { merged[kind, default: []] += values } }
-            return merged
-        }
-        return latencies
+        guard !weights.isEmpty else { throw ValidationError("--mix names no kind of call") }
+        return weights
     }
 
     func report(_ results: [Kind: [Double]], seconds: Double) {
@@ -186,7 +157,8 @@ struct LoadGenerator: AsyncParsableCommand {
         for figure in figures {
             print(
                 figure.kind.padding(toLength: 10, withPad: " ", startingAt: 0)
-                    + String(format: "%7d %10.0f %10.1f %10.1f %10.1f %10.1f", figure.calls, figure.perSecond,
+                    + String(
+                        format: "%7d %10.0f %10.1f %10.1f %10.1f %10.1f", figure.calls, figure.perSecond,
                         figure.p50Micros, figure.p99Micros, figure.p999Micros, figure.maxMicros))
         }
     }

@@ -15,10 +15,11 @@ import Synchronization
 /// fall far behind, the writer checkpoints itself at ``writerLimit``, as
 /// SQLite would have, so the WAL stays bounded.
 final class Checkpointer: Sendable {
-    /// WAL pages after a commit that wake the checkpointer.
-    static let threshold: Int32 = 1000
+    /// WAL pages after a commit that wake the checkpointer (32 MiB of 4 KiB
+    /// pages: a hot page is copied back once for many commits).
+    static let threshold: Int32 = 8000
     /// WAL pages after which the writer checkpoints inline.
-    static let writerLimit: Int32 = 20_000
+    static let writerLimit: Int32 = 40_000
 
     private struct Connection: @unchecked Sendable { let handle: OpaquePointer }
 

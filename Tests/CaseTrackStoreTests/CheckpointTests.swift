@@ -8,7 +8,7 @@ import Testing
 /// the store stays open, and stays bounded.
 @Suite("Checkpoints")
 struct CheckpointTests {
-    @Test("30,000 imported cases reach the database file while the store is open; the WAL stays bounded")
+    @Test("100,000 imported cases reach the database file while the store is open; the WAL stays bounded")
     func copiedBackWhileOpen() async throws {
         try await StoreFixture.withStore { store, path in
             _ = try await store.apply(
@@ -16,7 +16,7 @@ struct CheckpointTests {
                 context: StoreFixture.context())
             let sizeBefore = try Self.size(path)
             var largestWAL = 0
-            for batch in 0..<30 {
+            for batch in 0..<100 {
                 let cases = (0..<1000).map { NewCase(id: "PK-\(batch)-\($0)", persons: 1 + $0 % 5) }
                 _ = try await store.apply(.importCases(cohort: "afghans-pk", cases: cases), context: StoreFixture.context())
                 largestWAL = max(largestWAL, try Self.size(path + "-wal"))
@@ -27,7 +27,7 @@ struct CheckpointTests {
                 try await Task.sleep(for: .milliseconds(20))
             }
             #expect(store.checkpointer.status.failure == nil)
-            #expect(try Self.size(path) > 30_000 * 40, "the cases are in the database file, not only in the WAL")
+            #expect(try Self.size(path) > 100_000 * 40, "the cases are in the database file, not only in the WAL")
             // The checkpointer restarts the WAL long before the writer's own limit.
             #expect(largestWAL < Int(Checkpointer.writerLimit) * 4096)
             #expect(try await store.verify() == [])

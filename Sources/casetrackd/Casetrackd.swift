@@ -3,7 +3,7 @@ import CaseTrackDaemon
 import Foundation
 import Logging
 
-@main
+
 struct Casetrackd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "casetrackd",

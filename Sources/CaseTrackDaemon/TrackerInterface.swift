@@ -17,6 +17,11 @@ struct TrackerInterface: VarlinkInterface {
     var name: String { Self.interfaceName }
     var interfaceDescription: String { TrackerInterfaceDescription.text }
 
+    func answersAtOnce(_ method: String) -> Bool {
+        guard method.hasPrefix(Self.interfaceName + ".") else { return false }
+        return TrackerMethod(rawValue: String(method.dropFirst(Self.interfaceName.count + 1)))?.answersAtOnce ?? false
+    }
+
     func handle(_ call: VarlinkCall, peer: VarlinkPeer, replies: VarlinkReplyWriter) async throws {
         let methodName = call.method.dropFirst(Self.interfaceName.count + 1)
         guard call.method.hasPrefix(Self.interfaceName + "."), let method = TrackerMethod(rawValue: String(methodName))

@@ -50,4 +50,13 @@ public enum TrackerMethod: String, Sendable, CaseIterable {
         case .purge: .admin
         }
     }
+
+    /// Answered from what the daemon holds in memory (the counts the store
+    /// published with its last commit, the pipelines), without waiting.
+    var answersAtOnce: Bool {
+        switch self {
+        case .getStatus, .listPipelines, .describePipeline, .listCohorts, .describeCohort: true
+        default: false
+        }
+    }
 }

@@ -3,7 +3,7 @@ import CaseTrackDaemon
 import Foundation
 import Logging
 
-
+/// The command; `main.swift` runs it.
 struct Casetrackd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "casetrackd",

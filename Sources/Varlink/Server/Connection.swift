@@ -73,7 +73,11 @@ final class Connection: Sendable {
                             if isShuttingDown.load(ordering: .relaxed) { break }
                             switch await receive(message) {
                             case .call(let call, let slot):
-                                group.addTask { await self.perform(call, slot: slot) }
+                                if !call.more, interfaces.interface(for: call.method)?.answersAtOnce(call.method) == true {
+                                    await perform(call, slot: slot)
+                                } else {
+                                    group.addTask { await self.perform(call, slot: slot) }
+                                }
                             case .answered:
                                 continue
                             case .stop:

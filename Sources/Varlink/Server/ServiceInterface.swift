@@ -39,6 +39,9 @@ struct ServiceInterface: VarlinkInterface {
         var description: String
     }
 
+    /// Both methods answer from what the server was configured with.
+    func answersAtOnce(_ method: String) -> Bool { true }
+
     func handle(_ call: VarlinkCall, peer: VarlinkPeer, replies: VarlinkReplyWriter) async throws {
         switch call.methodName {
         case "GetInfo":

@@ -20,4 +20,14 @@ public protocol VarlinkInterface: Sendable {
     /// still sent in call order. The task is cancelled when the client
     /// disconnects, or when the server shuts down while the call streams.
     func handle(_ call: VarlinkCall, peer: VarlinkPeer, replies: VarlinkReplyWriter) async throws
+
+    /// Whether `method` (fully qualified) is answered at once from memory,
+    /// never waiting on storage or other calls. The server then runs it on
+    /// the connection's reading task instead of a task of its own; the
+    /// connection reads its next call after this one is answered.
+    func answersAtOnce(_ method: String) -> Bool
+}
+
+extension VarlinkInterface {
+    public func answersAtOnce(_ method: String) -> Bool { false }
 }

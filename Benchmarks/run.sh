@@ -39,6 +39,18 @@ stop_daemon() {
     pid=
 }
 
+# The daemon's CPU time (user + system) so far, in milliseconds.
+cpu_ms() {
+    awk -v hz="$(getconf CLK_TCK)" '{ printf "%d", ($14 + $15) * 1000 / hz }' "/proc/$pid/stat"
+}
+
+# Runs the load generator with the given arguments and reports the daemon's CPU time for the run.
+bench() {
+    before=$(cpu_ms)
+    "$bin/casetrack-bench" --socket "$socket" "$@"
+    echo "daemon CPU: $(( $(cpu_ms) - before )) ms"
+}
+
 rss_mib() {
     awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status"
 }
@@ -46,13 +58,13 @@ rss_mib() {
 echo "== casetrack benchmark: $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 start_daemon
 echo "-- durable transitions, 16 clients, one call in flight each, ${seconds}s"
-"$bin/casetrack-bench" --socket "$socket" --clients 16 --duration "$seconds" --mix transition=100
+bench --clients 16 --duration "$seconds" --mix transition=100
 echo "-- durable transitions, 16 clients keeping 16 calls in flight each (256 connections)"
-"$bin/casetrack-bench" --socket "$socket" --clients 16 --depth 16 --duration "$seconds" --mix transition=100
+bench --clients 16 --depth 16 --duration "$seconds" --mix transition=100
 echo "-- transitions with DescribeCohort reads under load, 16 clients"
-"$bin/casetrack-bench" --socket "$socket" --clients 16 --duration "$seconds" --mix transition=90,read=10
+bench --clients 16 --duration "$seconds" --mix transition=90,read=10
 echo "-- idle DescribeCohort latency, 1 client"
-"$bin/casetrack-bench" --socket "$socket" --clients 1 --duration "$seconds" --mix read=100 --cases-per-client 1
+bench --clients 1 --duration "$seconds" --mix read=100 --cases-per-client 1
 stop_daemon
 
 echo "-- import of $rows cases from CSV"
@@ -60,10 +72,11 @@ rm -rf "$work/state"
 start_daemon
 awk -v n="$rows" 'BEGIN { print "id,persons,state,province"; for (i = 1; i <= n; i++) printf "AFG-%07d,%d,,P%d\n", i, 1 + i % 7, i % 34 }' >"$work/cases.csv"
 "$bin/casetrackctl" --socket "$socket" cohort create imported --pipeline usrap >/dev/null
+before=$(cpu_ms)
 t0=$(date +%s%N)
 "$bin/casetrackctl" --socket "$socket" import imported "$work/cases.csv"
 t1=$(date +%s%N)
-echo "import: $rows cases in $(( (t1 - t0) / 1000000 )) ms"
+echo "import: $rows cases in $(( (t1 - t0) / 1000000 )) ms (daemon CPU: $(( $(cpu_ms) - before )) ms)"
 echo "rss after import: $(rss_mib) MiB"
 stop_daemon
 start_daemon

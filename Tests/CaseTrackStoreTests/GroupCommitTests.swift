@@ -53,18 +53,7 @@ struct GroupCommitTests {
                 default: .addCase(cohort: "afghans-pk", NewCase(id: "PK-\(index)", persons: 2, fromUnregistered: true))
                 }
             }
-            let outcomes = await withTaskGroup(of: (Int, Result<MutationResult, any Error>).self) { group in
-                for (index, mutation) in requests.enumerated() {
-                    group.addTask {
-                        do {
-                            return (index, .success(try await store.apply(mutation, context: StoreFixture.context())))
-                        } catch {
-                            return (index, .failure(error))
-                        }
-                    }
-                }
-                return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
-            }
+            let outcomes = await Self.applyConcurrently(Array(requests.enumerated()), to: store)
             for (index, outcome) in outcomes {
                 switch (index % 4, outcome) {
                 case (0, .success), (3, .success): break
@@ -118,20 +107,11 @@ struct GroupCommitTests {
             #expect(shell.terminationStatus == 0)
             let store = try await SQLiteStore.open(path: path, pipelines: StoreFixture.pipelines)
             let before = store.lastSeq
-            let outcomes = await withTaskGroup(of: (Int, Result<MutationResult, any Error>).self) { group in
-                for index in 1...40 {
-                    group.addTask {
-                        let mutation = Mutation.transition(
-                            caseId: "PK-\(index)", event: "prescreened", to: nil, expectedState: nil, note: nil)
-                        do {
-                            return (index, .success(try await store.apply(mutation, context: StoreFixture.context())))
-                        } catch {
-                            return (index, .failure(error))
-                        }
-                    }
-                }
-                return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+            let transitions = (1...40).map { index in
+                (index, Mutation.transition(
+                    caseId: "PK-\(index)", event: "prescreened", to: nil, expectedState: nil, note: nil))
             }
+            let outcomes = await Self.applyConcurrently(transitions, to: store)
             for (index, outcome) in outcomes {
                 switch (index, outcome) {
                 case (7, .failure(let error)):
@@ -152,6 +132,24 @@ struct GroupCommitTests {
             #expect(counts["referred"] == StateCount(state: "referred", cases: 1, casePersons: 2, unregistered: 20))
             #expect(try await store.verify() == [])
             await store.close()
+        }
+    }
+
+    /// Applies the numbered mutations all at once; each one's outcome by its number.
+    private static func applyConcurrently(
+        _ mutations: [(Int, Mutation)], to store: SQLiteStore
+    ) async -> [Int: Result<MutationResult, any Error>] {
+        await withTaskGroup(of: (Int, Result<MutationResult, any Error>).self) { group in
+            for (index, mutation) in mutations {
+                group.addTask {
+                    do {
+                        return (index, .success(try await store.apply(mutation, context: StoreFixture.context())))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
         }
     }
 }

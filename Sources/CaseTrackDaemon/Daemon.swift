@@ -16,6 +16,9 @@ public struct DaemonOptions: Sendable {
     public var pipelinesDirectory: String?
     public var logDestination: DaemonConfiguration.LogDestinationSetting?
     public var logLevel: Logger.Level?
+    /// Whether Swift concurrency's jobs run on the event loops (casetrackd's
+    /// main sets this up before anything else runs); logged at start.
+    public var tasksOnEventLoops = false
 
     public init() {}
 
@@ -56,6 +59,10 @@ public enum Daemon {
                 "MESSAGE_ID": "\(MessageID.startup.rawValue)", "CONFIG": "\(configuration.source ?? "(defaults)")",
                 "STATE_DIRECTORY": "\(configuration.stateDirectory)",
             ])
+        logger.debug(
+            options.tasksOnEventLoops
+                ? "Swift concurrency runs on the event loops"
+                : "Swift concurrency runs on its own thread pool (taking over the event loops was not possible)")
         _ = notifier.status("Opening the store")
         let pipelines = try PipelineCatalog.load(directory: configuration.pipelinesDirectory)
         let store: SQLiteStore

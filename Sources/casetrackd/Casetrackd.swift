@@ -5,6 +5,9 @@ import Logging
 
 /// The command; `main.swift` runs it.
 struct Casetrackd: AsyncParsableCommand {
+    /// Set once by `main.swift` before the command runs.
+    nonisolated(unsafe) static var tasksOnEventLoops = false
+
     static let configuration = CommandConfiguration(
         commandName: "casetrackd",
         abstract: "Track refugee and visa case pipelines, serving io.casetrack.Tracker over Varlink.",
@@ -58,6 +61,7 @@ struct Casetrackd: AsyncParsableCommand {
         options.pipelinesDirectory = pipelinesDirectory
         options.logDestination = logTarget.flatMap(DaemonConfiguration.LogDestinationSetting.init(rawValue:))
         options.logLevel = logLevel.flatMap(Logger.Level.init(rawValue:))
+        options.tasksOnEventLoops = Self.tasksOnEventLoops
         do {
             try await Daemon.run(options: options)
         } catch let error as ConfigurationError {

@@ -6,7 +6,7 @@ import NIOPosix
 // threads and the concurrency pool's (each hop a futex wake and a context
 // switch). Before anything else runs: the hook takes only jobs enqueued
 // after it.
-NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+Casetrackd.tasksOnEventLoops = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
 
 /// In an async function, so that the command's async `main` is the one chosen.
 func runCommand() async {

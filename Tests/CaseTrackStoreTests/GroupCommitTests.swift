@@ -75,7 +75,7 @@ struct GroupCommitTests {
 
     @Test(
         "a request that fails after it started writing fails alone: the rest of its batch commits",
-        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3"), "needs the sqlite3 shell"))
+        .enabled(if: FileManager.default.isExecutableFile(atPath: StoreFixture.sqliteShell), "needs the sqlite3 shell"))
     func failureWhileWriting() async throws {
         try await StoreFixture.withTemporaryDirectory { directory in
             let path = directory + "/casetrack.sqlite"
@@ -93,18 +93,13 @@ struct GroupCommitTests {
             await first.close()
             // Damage only the ledger's checks cannot foresee: the log refuses
             // PK-7's next event, after its case row was already updated.
-            let shell = Process()
-            shell.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-            shell.arguments = [
-                path,
-                """
-                CREATE TRIGGER refuse_pk7 BEFORE INSERT ON events WHEN NEW.case_id = 'PK-7'
-                BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END;
-                """,
-            ]
-            try shell.run()
-            shell.waitUntilExit()
-            #expect(shell.terminationStatus == 0)
+            #expect(
+                try StoreFixture.runSQLiteShell(
+                    path,
+                    """
+                    CREATE TRIGGER refuse_pk7 BEFORE INSERT ON events WHEN NEW.case_id = 'PK-7'
+                    BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END;
+                    """))
             let store = try await SQLiteStore.open(path: path, pipelines: StoreFixture.pipelines)
             let before = store.lastSeq
             let transitions = (1...40).map { index in

@@ -91,6 +91,19 @@ enum StoreFixture {
         }
     }
 
+    /// The sqlite3 shell, for changing a closed store as an administrator would.
+    static let sqliteShell = "/usr/bin/sqlite3"
+
+    /// Runs `sql` on the (closed) store at `path` with the sqlite3 shell; true if it succeeded.
+    static func runSQLiteShell(_ path: String, _ sql: String) throws -> Bool {
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: sqliteShell)
+        shell.arguments = [path, sql]
+        try shell.run()
+        shell.waitUntilExit()
+        return shell.terminationStatus == 0
+    }
+
     /// The permission bits of a file.
     static func mode(_ path: String) throws -> Int {
         let attributes = try FileManager.default.attributesOfItem(atPath: path)

@@ -8,7 +8,7 @@ import Testing
 /// a careless administrator would.
 @Suite(
     "Verify finds damage",
-    .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3"), "needs the sqlite3 shell"))
+    .enabled(if: FileManager.default.isExecutableFile(atPath: StoreFixture.sqliteShell), "needs the sqlite3 shell"))
 struct VerifyTests {
     /// A closed store with a cohort, 100 unregistered persons and one case; returns its path.
     private func damagedStore(_ directory: String, _ sql: String) async throws -> SQLiteStore {
@@ -28,12 +28,7 @@ struct VerifyTests {
         #expect(try await store.verify() == [])
         await store.close()
 
-        let shell = Process()
-        shell.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        shell.arguments = [path, sql]
-        try shell.run()
-        shell.waitUntilExit()
-        #expect(shell.terminationStatus == 0)
+        #expect(try StoreFixture.runSQLiteShell(path, sql))
         return try await SQLiteStore.open(path: path, pipelines: StoreFixture.pipelines)
     }
 

@@ -13,20 +13,15 @@ final class Writer: @unchecked Sendable {
     private let committed: Atomic<Int64>
     /// The cohorts and counts as of the last commit.
     private(set) var committedCounts: CommittedCounts
-    /// What the mutations applied in the open transaction change in
-    /// `committedCounts` once it commits.
-    private var uncommitted: [CountChange] = []
-    /// The same changes summed by cohort and state, written to `counts`
-    /// once per transaction.
+    /// The cohorts the open transaction's mutations created.
+    private var createdCohorts: [Cohort] = []
+    /// What those mutations change in `counts`, summed by cohort and state:
+    /// written to the table before the transaction commits and added to
+    /// `committedCounts` after.
     private var pending: [CountKey: CountDelta] = [:]
     /// Set while `committedCounts` may not match the tables (a transaction
     /// failed and the tables could not be read again yet).
     private var countsAreStale = false
-
-    private enum CountChange {
-        case cohort(Cohort)
-        case count(CountKey, CountDelta)
-    }
 
     init(nextSeq: Int64, counts: CommittedCounts) {
         self.nextSeq = nextSeq
@@ -65,7 +60,7 @@ final class Writer: @unchecked Sendable {
         var results: [Result<MutationResult, any Error>] = []
         results.reserveCapacity(jobs.count)
         let startSeq = nextSeq
-        uncommitted.removeAll(keepingCapacity: true)
+        createdCohorts.removeAll(keepingCapacity: true)
         pending.removeAll(keepingCapacity: true)
         do {
             if countsAreStale {
@@ -83,21 +78,17 @@ final class Writer: @unchecked Sendable {
         } catch {
             nextSeq = startSeq
             cohortCache = [:]
-            uncommitted.removeAll()
+            createdCohorts.removeAll()
             pending.removeAll()
             throw error
         }
-        for change in uncommitted {
-            switch change {
-            case .cohort(let cohort):
-                committedCounts.add(cohort)
-            case .count(let key, let delta):
-                committedCounts.add(
-                    cohort: key.cohort, state: key.state, cases: delta.cases, casePersons: delta.casePersons,
-                    unregistered: delta.unregistered)
-            }
+        for cohort in createdCohorts { committedCounts.add(cohort) }
+        for (key, delta) in pending {
+            committedCounts.add(
+                cohort: key.cohort, state: key.state, cases: delta.cases, casePersons: delta.casePersons,
+                unregistered: delta.unregistered)
         }
-        uncommitted.removeAll(keepingCapacity: true)
+        createdCohorts.removeAll(keepingCapacity: true)
         pending.removeAll(keepingCapacity: true)
         committed.store(nextSeq - 1, ordering: .releasing)
         return results
@@ -150,10 +141,9 @@ final class Writer: @unchecked Sendable {
             }
             if let created {
                 cohortCache[created.id] = created
-                uncommitted.append(.cohort(created))
+                createdCohorts.append(created)
             }
             for (key, delta) in deltas where !delta.isZero {
-                uncommitted.append(.count(key, delta))
                 pending[key, default: CountDelta()].add(delta)
             }
             return .success(answer!)
@@ -171,11 +161,13 @@ final class Writer: @unchecked Sendable {
     }
 
     /// Adds what the transaction's mutations changed to the `counts` table,
-    /// one statement per cohort and state rather than per mutation.
+    /// one statement per cohort and state rather than per mutation. A sum
+    /// of zero still creates its row, as the mutations one by one would
+    /// have (and as `committedCounts.add` does).
     private func writeCounts(db: Database) throws {
         // UPDATE first: an INSERT … ON CONFLICT checks CHECK constraints on the
         // row it would insert, so a negative delta cannot go through it.
-        for (key, delta) in pending where !delta.isZero {
+        for (key, delta) in pending {
             let update = try BoundStatement(
                 db,
                 sql: """

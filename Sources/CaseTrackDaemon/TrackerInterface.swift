@@ -18,14 +18,17 @@ struct TrackerInterface: VarlinkInterface {
     var interfaceDescription: String { TrackerInterfaceDescription.text }
 
     func answersAtOnce(_ method: String) -> Bool {
-        guard method.hasPrefix(Self.interfaceName + ".") else { return false }
-        return TrackerMethod(rawValue: String(method.dropFirst(Self.interfaceName.count + 1)))?.answersAtOnce ?? false
+        Self.method(method)?.answersAtOnce ?? false
+    }
+
+    /// The method a fully qualified name calls, if this interface has it.
+    private static func method(_ qualified: String) -> TrackerMethod? {
+        guard qualified.hasPrefix(interfaceName + ".") else { return nil }
+        return TrackerMethod(rawValue: String(qualified.dropFirst(interfaceName.count + 1)))
     }
 
     func handle(_ call: VarlinkCall, peer: VarlinkPeer, replies: VarlinkReplyWriter) async throws {
-        let methodName = call.method.dropFirst(Self.interfaceName.count + 1)
-        guard call.method.hasPrefix(Self.interfaceName + "."), let method = TrackerMethod(rawValue: String(methodName))
-        else { throw VarlinkError.methodNotFound(call.method) }
+        guard let method = Self.method(call.method) else { throw VarlinkError.methodNotFound(call.method) }
         let identity = tracker.identity(uid: peer.uid, gid: peer.gid)
         let role = tracker.role(of: identity)
         guard role >= method.requiredRole else {

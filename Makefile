@@ -98,11 +98,11 @@ FUZZ_SCRATCH ?= $(CURDIR)/.build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS   := -Xswiftc -sanitize=fuzzer -Xswiftc -DCASETRACK_FUZZING
 
-## fuzz: the Varlink, CSV and ImportCases-reader fuzz targets, FUZZ_SECONDS each from the seed corpus (Tests/Fuzz).
+## fuzz: the Varlink, CSV and plain-JSON-reader fuzz targets, FUZZ_SECONDS each from the seed corpus (Tests/Fuzz).
 fuzz: debs
 	$(SWIFT) build --scratch-path $(FUZZ_SCRATCH) $(FUZZ_FLAGS) --product casetrack-fuzz-varlink
 	$(SWIFT) build --scratch-path $(FUZZ_SCRATCH) $(FUZZ_FLAGS) --product casetrack-fuzz-csv
-	$(SWIFT) build --scratch-path $(FUZZ_SCRATCH) $(FUZZ_FLAGS) --product casetrack-fuzz-import
+	$(SWIFT) build --scratch-path $(FUZZ_SCRATCH) $(FUZZ_FLAGS) --product casetrack-fuzz-plain
 	sh Tests/Fuzz/run.sh $(FUZZ_SCRATCH)/debug $(FUZZ_SECONDS)
 
 ## bench: release build, a daemon on a temporary store, the load generator against it; then `make crash`.

@@ -98,9 +98,9 @@ let package = Package(
             path: "Tests/Fuzz/CSVFuzzer",
             swiftSettings: strict),
         .executableTarget(
-            name: "casetrack-fuzz-import",
-            dependencies: ["CaseTrackDaemon", "FuzzSupport"],
-            path: "Tests/Fuzz/ImportFuzzer",
+            name: "casetrack-fuzz-plain",
+            dependencies: ["CaseTrackDaemon", "Varlink", "FuzzSupport"],
+            path: "Tests/Fuzz/PlainFuzzer",
             swiftSettings: strict),
         .target(name: "FuzzSupport", path: "Tests/Fuzz/Support", swiftSettings: strict),
         .testTarget(
@@ -112,7 +112,7 @@ let package = Package(
             name: "CaseTrackStoreTests", dependencies: ["CaseTrackStore", "CaseTrackCore", "LedgerTestSupport"]),
         .testTarget(name: "VarlinkTests", dependencies: ["Varlink"]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"], exclude: ["start-journald.sh"]),
-        .testTarget(name: "CaseTrackDaemonTests", dependencies: ["CaseTrackDaemon"]),
+        .testTarget(name: "CaseTrackDaemonTests", dependencies: ["CaseTrackDaemon", "Varlink"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Varlink"], exclude: ["varlink_conformance.py", "notify_activation.py"]),
     ]
 )

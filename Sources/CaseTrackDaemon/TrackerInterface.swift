@@ -185,8 +185,7 @@ struct TrackerInterface: VarlinkInterface {
             try await replies.send(Wire.OneCaseOut(case: try await caseOut(record)))
 
         case .importCases:
-            let input =
-                try call.withMessageBytes(Wire.ImportCasesIn.plain) ?? call.decodeParameters(Wire.ImportCasesIn.self)
+            let input = try call.decodeParameters(Wire.ImportCasesIn.self)
             let maxBatch = tracker.limits.maxImportBatch
             guard input.cases.count <= maxBatch else {
                 throw TrackerError.invalidArgument(

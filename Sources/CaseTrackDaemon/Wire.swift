@@ -105,7 +105,7 @@ enum Wire {
     }
 
     struct Name: Decodable, Sendable { var name: String }
-    struct ID: Decodable, Sendable { var id: String }
+    struct ID: Decodable, Sendable, Equatable { var id: String }
     struct OptionalCohort: Decodable, Sendable { var cohort: String? }
 
     struct CreateCohortIn: Decodable, Sendable {
@@ -124,7 +124,7 @@ enum Wire {
         var requestId: String?
     }
 
-    struct MoveIn: Decodable, Sendable {
+    struct MoveIn: Decodable, Sendable, Equatable {
         var cohort: String
         var from: String
         var to: String?
@@ -150,7 +150,7 @@ enum Wire {
         var requestId: String?
     }
 
-    struct TransitionIn: Decodable, Sendable {
+    struct TransitionIn: Decodable, Sendable, Equatable {
         var caseId: String
         var event: String?
         var to: String?

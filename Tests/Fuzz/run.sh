@@ -1,7 +1,7 @@
 #!/bin/sh
 # make fuzz: runs each libFuzzer target for a bounded time, starting from the
 # committed seed corpus. Usage: run.sh BIN_DIR [SECONDS]
-#   BIN_DIR  where casetrack-fuzz-varlink, -csv and -import were built
+#   BIN_DIR  where casetrack-fuzz-varlink, -csv and -plain were built
 #            with -sanitize=fuzzer -DCASETRACK_FUZZING
 #   SECONDS  per target (default 60)
 # New inputs and any crashing input go to a scratch directory (writable by
@@ -19,7 +19,7 @@ chmod 0777 "$work"
 status=0
 # libFuzzer, not the Swift runtime, handles a crash: it saves the input.
 export SWIFT_BACKTRACE=enable=no
-for target in varlink csv import; do
+for target in varlink csv plain; do
     out=$work/$target
     mkdir -p "$out/new" "$out/artifacts"
     chmod -R 0777 "$out"

@@ -28,14 +28,15 @@ import Testing
         #expect(run.output.contains("\(seeds.count) inputs replayed, no finding"), "\(run.output)")
     }
 
-    @Test func importCorpusPasses() throws {
-        let seeds = try FileManager.default.contentsOfDirectory(atPath: Self.corpus + "/import")
+    @Test func plainCorpusPasses() throws {
+        let seeds = try FileManager.default.contentsOfDirectory(atPath: Self.corpus + "/plain")
         let run = try runProcess(
-            Binaries.directory + "/casetrack-fuzz-import", [Self.corpus + "/import"], withErrors: true)
+            Binaries.directory + "/casetrack-fuzz-plain", [Self.corpus + "/plain"], withErrors: true)
         #expect(run.status == 0, "\(run.output)")
         #expect(run.output.contains("\(seeds.count) inputs replayed"), "\(run.output)")
         // The oracle is only exercised by what the plain reader takes.
-        let taken = run.output.firstMatch(of: /(\d+) taken by the plain reader, no finding/)
-        #expect(Int(taken?.1 ?? "") ?? 0 >= 3, "\(run.output)")
+        let taken = run.output.firstMatch(of: /(\d+) headers and (\d+) parameters taken by the plain reader, no finding/)
+        #expect(Int(taken?.1 ?? "") ?? 0 >= 6, "\(run.output)")
+        #expect(Int(taken?.2 ?? "") ?? 0 >= 5, "\(run.output)")
     }
 }

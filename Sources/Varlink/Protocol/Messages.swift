@@ -4,7 +4,7 @@ import Foundation
 // one NUL-terminated JSON object.
 
 /// The part of a call the server reads before dispatching it.
-struct CallHeader: Decodable {
+struct CallHeader: Decodable, Equatable {
     var method: String
     var more: Bool?
     var oneway: Bool?

@@ -146,8 +146,9 @@ final class Connection: Sendable {
             return .answered
         }
         let header: CallHeader
+        let plain = message.withUnsafeBytes { PlainCall.read($0) }
         do {
-            header = try decoder.decode(CallHeader.self, from: message)
+            header = try plain?.header ?? decoder.decode(CallHeader.self, from: message)
         } catch let error as DecodingError {
             switch error {
             case .dataCorrupted:
@@ -164,7 +165,7 @@ final class Connection: Sendable {
             return .stop
         }
 
-        let call = VarlinkCall(header: header, message: message, decoder: decoder)
+        let call = VarlinkCall(header: header, message: message, decoder: decoder, plainParameters: plain?.parameters)
         if call.upgrade {
             // An upgrade would hand the socket to the interface, which this server does not do.
             await replyFromReader(.invalidParameter("upgrade"))

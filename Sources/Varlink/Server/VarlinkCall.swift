@@ -14,14 +14,18 @@ public struct VarlinkCall: Sendable {
     /// The whole message the call arrived in; `parameters` is decoded from it.
     let message: Data
     let decoder: JSONDecoder
+    /// Where the parameters object is when ``PlainJSONReader`` read the
+    /// message (nil when it did not, or when the object is absent or null).
+    let plainParameters: Range<Int>?
 
-    init(header: CallHeader, message: Data, decoder: JSONDecoder) {
+    init(header: CallHeader, message: Data, decoder: JSONDecoder, plainParameters: Range<Int>? = nil) {
         self.method = header.method
         self.more = header.more ?? false
         self.oneway = header.oneway ?? false
         self.upgrade = header.upgrade ?? false
         self.message = message
         self.decoder = decoder
+        self.plainParameters = plainParameters
     }
 
     /// A call with the given parameters, as if a client had sent it; for
@@ -38,13 +42,7 @@ public struct VarlinkCall: Sendable {
         self.upgrade = false
         self.message = try JSONEncoder().encode(CallEnvelope(method: method, parameters: parameters))
         self.decoder = JSONDecoder()
-    }
-
-    /// Calls `body` with the whole message the call arrived in (JSON text as
-    /// UTF-8, without its NUL), for a method whose calls are large enough to
-    /// deserve a parser of their own.
-    public func withMessageBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try message.withUnsafeBytes(body)
+        self.plainParameters = self.message.withUnsafeBytes { PlainCall.read($0)?.parameters }
     }
 
     /// The interface the method belongs to: the method name up to its last dot.
@@ -66,6 +64,10 @@ public struct VarlinkCall: Sendable {
     ///   parameter (a dotted path for a nested one, e.g. `cases[2].persons`)
     ///   when the parameters do not decode as `T`.
     public func decodeParameters<T: Decodable>(_ type: T.Type = T.self) throws(VarlinkError) -> T {
+        try decodeWithJSONDecoder(T.self)
+    }
+
+    private func decodeWithJSONDecoder<T: Decodable>(_ type: T.Type) throws(VarlinkError) -> T {
         do {
             if let parameters = try decoder.decode(ParametersEnvelope<T>.self, from: message).parameters {
                 return parameters
@@ -82,6 +84,22 @@ public struct VarlinkCall: Sendable {
         } catch {
             throw .invalidParameter("parameters")
         }
+    }
+
+    /// Reads the call's parameters with ``PlainDecodable/init(plain:)`` when
+    /// the message is plain, else decodes them with `JSONDecoder` as the
+    /// unconstrained overload does (and throws what it throws).
+    public func decodeParameters<T: PlainDecodable>(_ type: T.Type = T.self) throws(VarlinkError) -> T {
+        if let range = plainParameters,
+            let value = message.withUnsafeBytes({ bytes -> T? in
+                var reader = PlainJSONReader(UnsafeRawBufferPointer(rebasing: bytes[range]))
+                guard let value = T(plain: &reader), reader.atEnd() else { return nil }
+                return value
+            })
+        {
+            return value
+        }
+        return try decodeWithJSONDecoder(T.self)
     }
 
     private static func parameterName(_ error: DecodingError, inEnvelope: Bool) -> String {

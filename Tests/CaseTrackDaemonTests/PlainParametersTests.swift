@@ -2,22 +2,34 @@ import Foundation
 import Testing
 
 @testable import CaseTrackDaemon
+@testable import Varlink
 
-/// `ImportCases` batches in the plain shape `casetrackctl import` sends are
-/// read without JSONDecoder; whatever the shortcut reads must be what
-/// JSONDecoder reads, and anything else must be left to JSONDecoder.
-@Suite("Reading plain import batches")
-struct PlainImportReaderTests {
-    struct Envelope: Decodable {
-        var parameters: Wire.ImportCasesIn
+/// Parameters in the plain shape `casetrackctl` and `casetrack-bench` send
+/// (import batches, transitions, moves, cohort reads) are read without
+/// JSONDecoder; whatever the shortcut reads must be what JSONDecoder reads,
+/// and anything else must be left to JSONDecoder.
+@Suite("Reading plain parameters")
+struct PlainParametersTests {
+    struct Envelope<T: Decodable>: Decodable {
+        var parameters: T
     }
 
-    static func plain(_ text: String) -> Wire.ImportCasesIn? {
-        Array(text.utf8).withUnsafeBytes { Wire.ImportCasesIn.plain($0) }
+    /// The parameters of a whole call message as the server and the daemon read them plainly.
+    static func plain<T: PlainDecodable>(_ text: String, as type: T.Type = Wire.ImportCasesIn.self) -> T? {
+        plain(Array(text.utf8), as: type)
     }
 
-    static func decoded(_ text: String) -> Wire.ImportCasesIn? {
-        try? JSONDecoder().decode(Envelope.self, from: Data(text.utf8)).parameters
+    static func plain<T: PlainDecodable>(_ message: [UInt8], as type: T.Type = Wire.ImportCasesIn.self) -> T? {
+        message.withUnsafeBytes { bytes -> T? in
+            guard let range = PlainCall.read(bytes)?.parameters else { return nil }
+            var reader = PlainJSONReader(UnsafeRawBufferPointer(rebasing: bytes[range]))
+            guard let value = T(plain: &reader), reader.atEnd() else { return nil }
+            return value
+        }
+    }
+
+    static func decoded<T: Decodable>(_ text: String, as type: T.Type = Wire.ImportCasesIn.self) -> T? {
+        try? JSONDecoder().decode(Envelope<T>.self, from: Data(text.utf8)).parameters
     }
 
     static let method = #""method":"io.casetrack.Tracker.ImportCases""#
@@ -99,8 +111,45 @@ struct PlainImportReaderTests {
             #expect(Self.plain(text) == nil, "\(text)")
         }
         // Invalid UTF-8 in a string.
-        var bytes = Array(#"{"parameters":{"cohort":"c?","cases":[]}}"#.utf8)
+        var bytes = Array(#"{"method":"m","parameters":{"cohort":"c?","cases":[]}}"#.utf8)
         bytes[bytes.firstIndex(of: UInt8(ascii: "?"))!] = 0xFF
-        #expect(bytes.withUnsafeBytes { Wire.ImportCasesIn.plain($0) } == nil)
+        #expect(Self.plain(bytes) == nil)
+        #expect(bytes.withUnsafeBytes { PlainCall.read($0) } == nil)
+    }
+
+    @Test("transitions, moves and cohort reads as clients send them read the same as JSONDecoder reads them")
+    func plainCalls() throws {
+        let transitions = [
+            #"{"method":"io.casetrack.Tracker.Transition","parameters":{"caseId":"AFG-2023-000017","to":"interview-scheduled"}}"#,
+            #"{"parameters":{"requestId":"r\/1","note":"در انتظار مصاحبه","expectedState":"prescreened","event":null,"caseId":"A"},"method":"m","more":false}"#,
+            #"{"method":"m","parameters":{"caseId":"A","event":"schedule","to":null,"expectedState":null,"note":"a\nb","requestId":null}}"#,
+        ]
+        for text in transitions {
+            let plain = try #require(Self.plain(text, as: Wire.TransitionIn.self), "\(text)")
+            #expect(plain == Self.decoded(text, as: Wire.TransitionIn.self), "\(text)")
+        }
+        let move = #"{"method":"m","parameters":{"cohort":"afghans-pk","from":"referred","to":"prescreened","persons":1200,"note":"RSC batch 14","event":null}}"#
+        let plainMove = try #require(Self.plain(move, as: Wire.MoveIn.self))
+        #expect(plainMove == Self.decoded(move, as: Wire.MoveIn.self))
+        #expect(plainMove.persons == 1200)
+        let read = #"{"method":"io.casetrack.Tracker.DescribeCohort","parameters":{"id":"afghans-pk"}}"#
+        #expect(Self.plain(read, as: Wire.ID.self) == Wire.ID(id: "afghans-pk"))
+    }
+
+    @Test("a wrong type, a missing or unknown member and escapes are left to JSONDecoder")
+    func callsLeftToJSONDecoder() {
+        let transitions = [
+            #"{"method":"m","parameters":{"caseId":1}}"#,
+            #"{"method":"m","parameters":{"to":"x"}}"#,
+            #"{"method":"m","parameters":{"caseId":"A","colour":"red"}}"#,
+            #"{"method":"m","parameters":{"caseId":"A","caseId":"B"}}"#,
+            #"{"method":"m","parameters":{"caseId":"A","note":"\u0041"}}"#,
+            #"{"method":"m","parameters":{"caseId":"A","note":["x"]}}"#,
+        ]
+        for text in transitions {
+            #expect(Self.plain(text, as: Wire.TransitionIn.self) == nil, "\(text)")
+        }
+        #expect(Self.plain(#"{"method":"m","parameters":{"cohort":"c","from":"a","persons":"1"}}"#, as: Wire.MoveIn.self) == nil)
+        #expect(Self.plain(#"{"method":"m","parameters":{"id":null}}"#, as: Wire.ID.self) == nil)
     }
 }

@@ -29,6 +29,42 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = Int(seconds - days * 86_400)
         let (year, month, day) = Self.civil(fromDays: days)
+        if (0...9999).contains(year) {
+            // Digit by digit into one buffer: this is written into every event and case a reply carries.
+            return String(unsafeUninitializedCapacity: 24) { buffer in
+                var count = 0
+                func put(_ value: Int, _ width: Int) {
+                    var divisor = 1
+                    for _ in 1..<width { divisor *= 10 }
+                    while divisor > 0 {
+                        buffer[count] = UInt8(ascii: "0") + UInt8(value / divisor % 10)
+                        count += 1
+                        divisor /= 10
+                    }
+                }
+                func put(_ byte: Unicode.Scalar) {
+                    buffer[count] = UInt8(ascii: byte)
+                    count += 1
+                }
+                put(Int(year), 4)
+                put("-")
+                put(month, 2)
+                put("-")
+                put(day, 2)
+                put("T")
+                put(secondOfDay / 3600, 2)
+                put(":")
+                put(secondOfDay / 60 % 60, 2)
+                put(":")
+                put(secondOfDay % 60, 2)
+                if milli != 0 {
+                    put(".")
+                    put(milli, 3)
+                }
+                put("Z")
+                return count
+            }
+        }
         var text = Self.pad(Int(year), 4) + "-" + Self.pad(month, 2) + "-" + Self.pad(day, 2)
         text += "T" + Self.pad(secondOfDay / 3600, 2) + ":" + Self.pad(secondOfDay / 60 % 60, 2) + ":"
             + Self.pad(secondOfDay % 60, 2)

@@ -27,6 +27,22 @@ struct TimestampTests {
         #expect(Timestamp(rfc3339: "2000-03-01")!.millisecondsSinceEpoch == 951_868_800_000)
     }
 
+    @Test("every instant from year 0 to 9999 reads back as itself, written in the one fixed shape")
+    func formatsRoundTrip() throws {
+        var generator = SystemRandomNumberGenerator()
+        let first = Timestamp(rfc3339: "0000-01-01")!.millisecondsSinceEpoch
+        let last = Timestamp(rfc3339: "9999-12-31T23:59:59.999Z")!.millisecondsSinceEpoch
+        let shape = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z/
+        var instants = [first, last, 0, -1, 1_795_928_400_000]
+        for _ in 0..<10_000 { instants.append(Int64.random(in: first...last, using: &generator)) }
+        for _ in 0..<1_000 { instants.append(Int64.random(in: first...last, using: &generator) / 1000 * 1000) }
+        for ms in instants {
+            let text = Timestamp(millisecondsSinceEpoch: ms).rfc3339
+            #expect(text.wholeMatch(of: shape) != nil, "\(ms): \(text)")
+            #expect(Timestamp(rfc3339: text)?.millisecondsSinceEpoch == ms, "\(ms): \(text)")
+        }
+    }
+
     @Test("a UTC string parses to the instant it names")
     func parsesUTC() {
         #expect(Timestamp(rfc3339: "2026-11-29T05:00:00Z")?.millisecondsSinceEpoch == 1_795_928_400_000)

@@ -84,4 +84,19 @@ struct ReplyEncodingTests {
         json.endObject()
         #expect(String(decoding: json.bytes, as: UTF8.self) == #"{"a":"\"\\/\n\u0001é","b":[-3,false,null]}"#)
     }
+
+    @Test("integers are written as JSONEncoder writes them, the extremes too")
+    func integers() throws {
+        let values: [Int64] = [0, 7, -7, 10, -10, 1_000_000, .max, .min, .max - 1, .min + 1]
+        for value in values {
+            var json = JSONWriter()
+            json.int(value)
+            #expect(String(decoding: json.bytes, as: UTF8.self) == String(value))
+        }
+        var json = JSONWriter()
+        json.beginArray()
+        for value in values { json.int(value) }
+        json.endArray()
+        #expect(json.bytes == Array(try JSONEncoder().encode(values)))
+    }
 }

@@ -44,6 +44,18 @@ public struct JSONWriter: Sendable {
         needsComma = false
     }
 
+    /// A member name written as it is: for names in the program's text,
+    /// which need no escapes (the writer checks that in debug builds).
+    public mutating func key(_ name: StaticString) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        let text = UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
+        assert(!text.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") })
+        bytes.append(contentsOf: text)
+        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        needsComma = false
+    }
+
     public mutating func string(_ value: String) {
         separate()
         appendQuoted(value)
@@ -52,7 +64,18 @@ public struct JSONWriter: Sendable {
 
     public mutating func int(_ value: Int64) {
         separate()
-        bytes.append(contentsOf: String(value).utf8)
+        // Digits into a buffer on the stack, last first, rather than through a String.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var magnitude = value.magnitude
+            var start = 20
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if value < 0 { bytes.append(UInt8(ascii: "-")) }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
+        }
         needsComma = true
     }
 
@@ -71,29 +94,29 @@ public struct JSONWriter: Sendable {
     }
 
     /// `"name": value`; nothing when `value` is nil, as `JSONEncoder` omits it.
-    public mutating func member(_ name: String, _ value: String?) {
+    public mutating func member(_ name: StaticString, _ value: String?) {
         guard let value else { return }
         key(name)
         string(value)
     }
 
-    public mutating func member(_ name: String, _ value: Int) {
+    public mutating func member(_ name: StaticString, _ value: Int) {
         key(name)
         int(value)
     }
 
-    public mutating func member(_ name: String, _ value: Int64) {
+    public mutating func member(_ name: StaticString, _ value: Int64) {
         key(name)
         int(value)
     }
 
-    public mutating func member(_ name: String, _ value: Bool) {
+    public mutating func member(_ name: StaticString, _ value: Bool) {
         key(name)
         bool(value)
     }
 
     /// An object of strings, its keys in order.
-    public mutating func member(_ name: String, _ value: [String: String]) {
+    public mutating func member(_ name: StaticString, _ value: [String: String]) {
         key(name)
         beginObject()
         for key in value.keys.sorted() {
@@ -109,10 +132,12 @@ public struct JSONWriter: Sendable {
 
     private mutating func appendQuoted(_ text: String) {
         bytes.append(UInt8(ascii: "\""))
-        let utf8 = text.utf8
-        if !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            bytes.append(contentsOf: utf8)
-        } else {
+        var text = text
+        text.withUTF8 { utf8 in
+            if !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+                bytes.append(contentsOf: utf8)
+                return
+            }
             for byte in utf8 {
                 switch byte {
                 case UInt8(ascii: "\""): bytes.append(contentsOf: #"\""#.utf8)

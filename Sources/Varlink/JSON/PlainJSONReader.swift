@@ -167,8 +167,8 @@ public struct PlainJSONReader {
             switch byte {
             case UInt8(ascii: "\""):
                 guard !ascii else { return true }
-                let span = Span(_unsafeElements: UnsafeBufferPointer(rebasing: bytes[start..<index - 1]))
-                return (try? UTF8Span(validating: span)) != nil
+                let text = UnsafeBufferPointer(rebasing: bytes[start..<index - 1])
+                return (try? UTF8Span(validating: text.span)) != nil
             case UInt8(ascii: "\\"): guard unescape() != nil else { return false }
             case 0..<0x20: return false
             case 0x80...: ascii = false

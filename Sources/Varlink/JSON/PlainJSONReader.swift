@@ -12,7 +12,7 @@
 public struct PlainJSONReader {
     private let bytes: UnsafeBufferPointer<UInt8>
     /// The offset of the next byte to read.
-    public private(set) var index = 0
+    private var index = 0
 
     public init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
@@ -96,6 +96,15 @@ public struct PlainJSONReader {
         default:
             return integer() != nil
         }
+    }
+
+    /// Where the object at the reader is, skipped; nil when it is not an
+    /// object in the subset.
+    mutating func objectRange() -> Range<Int>? {
+        skipSpace()
+        let start = index
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "{"), skipValue() else { return nil }
+        return start..<index
     }
 
     /// A string in valid UTF-8 without control characters; escapes other
@@ -230,7 +239,7 @@ public struct PlainJSONReader {
         return true
     }
 
-    public mutating func skipSpace() {
+    private mutating func skipSpace() {
         while index < bytes.count {
             switch bytes[index] {
             case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"): index += 1

@@ -19,32 +19,13 @@ struct PlainCall: Equatable {
         var upgrade: Bool??
         let read = reader.object { key, reader in
             switch key {
-            case "method":
-                guard method == nil, let value = reader.string() else { return false }
-                method = value
-            case "parameters":
-                guard parameters == nil else { return false }
-                if reader.null() {
-                    parameters = .some(nil)
-                    return true
-                }
-                reader.skipSpace()
-                let start = reader.index
-                guard message.count > start, message[start] == UInt8(ascii: "{"), reader.skipValue() else { return false }
-                parameters = start..<reader.index
-            case "more":
-                guard more == nil, let value = reader.nullable({ $0.bool() }) else { return false }
-                more = value
-            case "oneway":
-                guard oneway == nil, let value = reader.nullable({ $0.bool() }) else { return false }
-                oneway = value
-            case "upgrade":
-                guard upgrade == nil, let value = reader.nullable({ $0.bool() }) else { return false }
-                upgrade = value
-            default:
-                return reader.skipValue()
+            case "method": reader.once(&method) { $0.string() }
+            case "parameters": reader.once(&parameters) { $0.nullable { $0.objectRange() } }
+            case "more": reader.once(&more) { $0.nullable { $0.bool() } }
+            case "oneway": reader.once(&oneway) { $0.nullable { $0.bool() } }
+            case "upgrade": reader.once(&upgrade) { $0.nullable { $0.bool() } }
+            default: reader.skipValue()
             }
-            return true
         }
         guard read, reader.atEnd(), let method else { return nil }
         return PlainCall(

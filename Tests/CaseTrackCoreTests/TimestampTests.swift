@@ -1,5 +1,6 @@
 import CaseTrackCore
 import Foundation
+import LedgerTestSupport
 import Testing
 
 /// Times travel as RFC 3339 UTC strings; the log keeps milliseconds.
@@ -123,20 +124,5 @@ struct TimestampTests {
         #expect(start.days(until: Timestamp(rfc3339: "2026-11-29T12:00:00Z")!) == 28.5)
         #expect(start.adding(days: 90).date == "2027-01-30")
         #expect(start < start.adding(days: 1))
-    }
-}
-
-/// A small seeded generator, so that a failing random case can be replayed.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -110,7 +110,8 @@ let package = Package(
         .target(name: "LedgerTestSupport", dependencies: ["CaseTrackCore"], path: "Tests/LedgerTestSupport"),
         .testTarget(
             name: "CaseTrackStoreTests", dependencies: ["CaseTrackStore", "CaseTrackCore", "LedgerTestSupport"]),
-        .testTarget(name: "VarlinkTests", dependencies: ["Varlink"]),
+        .testTarget(
+            name: "VarlinkTests", dependencies: ["Varlink", .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"], exclude: ["start-journald.sh"]),
         .testTarget(name: "CaseTrackDaemonTests", dependencies: ["CaseTrackDaemon", "Varlink"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Varlink"], exclude: ["varlink_conformance.py", "notify_activation.py"]),

@@ -256,9 +256,7 @@ struct SupervisorService: Service {
         let unwritable = condition.failure.map { failure in
             "STORE CANNOT WRITE since \(condition.since?.description ?? "now") (\(failure)), refusing changes; "
         }
-        guard let totals = try? await tracker.store.totals() else {
-            return (unwritable ?? "") + "Serving; the store is not answering"
-        }
+        let totals = tracker.store.totals()
         let lastDigest = (try? await tracker.store.lastDigest()).flatMap { $0 }.map { "last digest \($0.time)" }
         return (unwritable ?? "") + "Serving \(totals.cohorts) cohorts, \(totals.cases) cases, \(totals.events) events; "
             + "\(Int(eventsPerSecond.rounded())) events/s; " + (lastDigest ?? "no digest yet")

@@ -183,7 +183,7 @@ public final class Tracker: Sendable {
     /// The pipeline a cohort runs under.
     public func pipeline(ofCohort cohort: String) async throws -> Pipeline? {
         if let name = cohortPipelines.withLock({ $0[cohort] }) { return pipelines[name] }
-        guard let summary = try await store.cohort(id: cohort) else { return nil }
+        guard let summary = store.cohort(id: cohort) else { return nil }
         cohortPipelines.withLock { $0[cohort] = summary.cohort.pipeline }
         return pipelines[summary.cohort.pipeline]
     }

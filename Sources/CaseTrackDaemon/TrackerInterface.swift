@@ -17,8 +17,19 @@ struct TrackerInterface: VarlinkInterface {
     var name: String { Self.interfaceName }
     var interfaceDescription: String { TrackerInterfaceDescription.text }
 
-    func answersAtOnce(_ method: String) -> Bool {
-        Self.method(method)?.answersAtOnce ?? false
+    func answerAtOnce(_ call: VarlinkCall, peer: VarlinkPeer) -> VarlinkAnswer? {
+        guard let method = Self.method(call.method), method.answersAtOnce else { return nil }
+        do {
+            _ = try authorize(method, peer: peer)
+            return try atOnce(method, call: call)
+        } catch let error as VarlinkError {
+            return .error(error)
+        } catch let error as TrackerError {
+            return .error(Self.error(error))
+        } catch {
+            // Not expected of these methods: the call goes to `handle`, which reports it.
+            return nil
+        }
     }
 
     /// The method a fully qualified name calls, if this interface has it.
@@ -29,19 +40,7 @@ struct TrackerInterface: VarlinkInterface {
 
     func handle(_ call: VarlinkCall, peer: VarlinkPeer, replies: VarlinkReplyWriter) async throws {
         guard let method = Self.method(call.method) else { throw VarlinkError.methodNotFound(call.method) }
-        let identity = tracker.identity(uid: peer.uid, gid: peer.gid)
-        let role = tracker.role(of: identity)
-        guard role >= method.requiredRole else {
-            tracker.logger.warning(
-                "Permission denied: \(identity.name) (role \(role)) called \(method.rawValue), which needs \(method.requiredRole)",
-                metadata: [
-                    "MESSAGE_ID": "\(MessageID.permissionDenied.rawValue)", "METHOD": "\(method.rawValue)",
-                    "ACTOR": "\(identity.name)", "PEER_UID": "\(peer.uid)", "PEER_PID": "\(peer.pid)",
-                ])
-            throw Self.error(
-                "PermissionDenied",
-                ["method": .string(method.rawValue), "required": .string(method.requiredRole.description), "actor": .string(identity.name)])
-        }
+        let identity = try authorize(method, peer: peer)
         do {
             try await dispatch(method, call: call, identity: identity, replies: replies)
         } catch let error as TrackerError {
@@ -55,43 +54,74 @@ struct TrackerInterface: VarlinkInterface {
         }
     }
 
-    private func dispatch(
-        _ method: TrackerMethod, call: VarlinkCall, identity: Identity, replies: VarlinkReplyWriter
-    ) async throws {
-        let tracker = self.tracker
+    /// The caller's identity, if its role may call `method`; else the
+    /// refusal, logged.
+    private func authorize(_ method: TrackerMethod, peer: VarlinkPeer) throws(VarlinkError) -> Identity {
+        let identity = tracker.identity(uid: peer.uid, gid: peer.gid)
+        let role = tracker.role(of: identity)
+        guard role >= method.requiredRole else {
+            tracker.logger.warning(
+                "Permission denied: \(identity.name) (role \(role)) called \(method.rawValue), which needs \(method.requiredRole)",
+                metadata: [
+                    "MESSAGE_ID": "\(MessageID.permissionDenied.rawValue)", "METHOD": "\(method.rawValue)",
+                    "ACTOR": "\(identity.name)", "PEER_UID": "\(peer.uid)", "PEER_PID": "\(peer.pid)",
+                ])
+            throw Self.error(
+                "PermissionDenied",
+                ["method": .string(method.rawValue), "required": .string(method.requiredRole.description), "actor": .string(identity.name)])
+        }
+        return identity
+    }
+
+    /// The answer to a method that ``TrackerMethod/answersAtOnce``, from what
+    /// the daemon holds in memory; nil for any other method.
+    private func atOnce(_ method: TrackerMethod, call: VarlinkCall) throws -> VarlinkAnswer? {
         let store = tracker.store
         switch method {
         case .getStatus:
-            let totals = try await store.totals()
+            let totals = store.totals()
             let condition = store.condition
-            try await replies.send(
+            return .parameters(
                 Wire.Status(
                     version: Tracker.version, startedAt: tracker.startedAt, cohorts: totals.cohorts, cases: totals.cases,
                     events: totals.events, lastSeq: totals.lastSeq, store: store.location,
                     writable: condition.isWritable, storeError: condition.failure, storeErrorSince: condition.since))
 
         case .listPipelines:
-            try await replies.send(Wire.PipelinesOut(pipelines: tracker.pipelines.values.sorted { $0.name < $1.name }))
+            return .parameters(Wire.PipelinesOut(pipelines: tracker.pipelines.values.sorted { $0.name < $1.name }))
 
         case .describePipeline:
             let input = try call.decodeParameters(Wire.Name.self)
             guard let pipeline = tracker.pipelines[input.name] else { throw TrackerError.noSuchPipeline(name: input.name) }
-            try await replies.send(Wire.PipelineOut(pipeline: pipeline))
+            return .parameters(Wire.PipelineOut(pipeline: pipeline))
 
         case .listCohorts:
             let pipelines = tracker.pipelines
-            let cohorts = try await store.cohorts().map {
-                Wire.CohortOut($0, pipeline: pipelines[$0.cohort.pipeline], withCounts: false)
-            }
-            try await replies.send(Wire.CohortsOut(cohorts: cohorts))
+            return .parameters(
+                Wire.CohortsOut(
+                    cohorts: store.cohorts().map { Wire.CohortOut($0, pipeline: pipelines[$0.cohort.pipeline], withCounts: false) }))
 
         case .describeCohort:
             let input = try call.decodeParameters(Wire.ID.self)
-            guard let summary = try await store.cohort(id: input.id) else { throw TrackerError.noSuchCohort(id: input.id) }
-            try await replies.send(
-                json: Wire.OneCohortOut(
+            guard let summary = store.cohort(id: input.id) else { throw TrackerError.noSuchCohort(id: input.id) }
+            return .json(
+                Wire.OneCohortOut(
                     cohort: Wire.CohortOut(summary, pipeline: tracker.pipelines[summary.cohort.pipeline], withCounts: true)
                 ).json)
+
+        default:
+            return nil
+        }
+    }
+
+    private func dispatch(
+        _ method: TrackerMethod, call: VarlinkCall, identity: Identity, replies: VarlinkReplyWriter
+    ) async throws {
+        let tracker = self.tracker
+        let store = tracker.store
+        switch method {
+        case .getStatus, .listPipelines, .describePipeline, .listCohorts, .describeCohort:
+            if let answer = try atOnce(method, call: call) { try await replies.send(answer) }
 
         case .getCase:
             let input = try call.decodeParameters(Wire.ID.self)
@@ -129,7 +159,7 @@ struct TrackerInterface: VarlinkInterface {
         case .watch:
             guard call.more else { throw VarlinkError.expectedMore }
             let input = try call.decodeParameters(Wire.WatchIn.self)
-            if let cohort = input.cohort, try await store.cohort(id: cohort) == nil {
+            if let cohort = input.cohort, store.cohort(id: cohort) == nil {
                 throw TrackerError.noSuchCohort(id: cohort)
             }
             let limit = tracker.limits.maxWatchers

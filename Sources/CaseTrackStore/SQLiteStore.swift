@@ -300,16 +300,16 @@ public final class SQLiteStore: Store {
     // Cohorts, counts and totals come from the counts the writer published
     // with its last commit: no SQLite, no hop to a reader connection.
 
-    public func totals() async throws -> StoreTotals {
+    public func totals() -> StoreTotals {
         let (counts, lastSeq) = shared.withLock { ($0.counts, $0.lastSeq) }
         return StoreTotals(cohorts: counts.cohortCount, cases: counts.cases, events: lastSeq, lastSeq: lastSeq)
     }
 
-    public func cohorts() async throws -> [CohortCounts] {
+    public func cohorts() -> [CohortCounts] {
         shared.withLock { $0.counts }.all
     }
 
-    public func cohort(id: String) async throws -> CohortCounts? {
+    public func cohort(id: String) -> CohortCounts? {
         shared.withLock { $0.counts }.cohort(id: id)
     }
 

@@ -19,9 +19,11 @@ public protocol Store: Sendable {
     /// when the store cannot write.
     func apply(_ mutation: Mutation, context: MutationContext) async throws -> MutationResult
 
-    func totals() async throws -> StoreTotals
-    func cohorts() async throws -> [CohortCounts]
-    func cohort(id: String) async throws -> CohortCounts?
+    // Cohorts, their counts and the totals are what the last commit
+    // published: answered from memory, never waiting.
+    func totals() -> StoreTotals
+    func cohorts() -> [CohortCounts]
+    func cohort(id: String) -> CohortCounts?
     func caseRecord(id: String) async throws -> Case?
     /// The events of one case, oldest first.
     func history(caseId: String) async throws -> [Event]

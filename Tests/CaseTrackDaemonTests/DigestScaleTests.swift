@@ -21,14 +21,14 @@ struct DigestScaleTests {
         defer { world.remove() }
         let (tracker, _, store) = try await world.start()
         let actor = DigestWorld.operatorIdentity
-        let existing = try await store.totals().cases
+        let existing = store.totals().cases
         if existing < total {
             let batch = 10_000
             var clock = ContinuousClock.now
             for (index, start) in stride(from: existing, to: total, by: batch).enumerated() {
                 let cohort = "cohort-\(start * 4 / total)"
                 world.clock.set(DigestWorld.day(index % 200, 7))
-                if try await store.cohort(id: cohort) == nil {
+                if store.cohort(id: cohort) == nil {
                     _ = try await tracker.mutate(
                         .createCohort(
                             id: cohort, pipeline: index % 2 == 0 ? "afghan-siv" : "usrap", title: nil, attributes: [:]),
@@ -61,7 +61,7 @@ struct DigestScaleTests {
             print("20,000 transitions in \(ContinuousClock.now - clock)")
         }
         world.clock.set(DigestWorld.day(201, 6, 30))
-        let cases = try await store.totals().cases
+        let cases = store.totals().cases
         // The first digest ever: every event of the log is a movement.
         try await store.recordDigest(
             DigestRecord(mark: DigestMark(time: DigestWorld.day(0, 5), seq: 0), activePersons: [:]),

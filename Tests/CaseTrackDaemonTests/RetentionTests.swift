@@ -27,7 +27,7 @@ struct RetentionTests {
         }
         try await at(1, .transition(caseId: "A-1", event: "withdrew", to: nil, expectedState: nil, note: nil))
         try await at(5, .transition(caseId: "B-1", event: "withdrew", to: nil, expectedState: nil, note: nil))
-        let before = try #require(try await store.cohort(id: Self.cohort))
+        let before = try #require(store.cohort(id: Self.cohort))
 
         // Day 6: A closed five days ago goes; B, closed a day ago, and C, open, stay.
         world.clock.set(DigestWorld.day(6, 9))
@@ -37,7 +37,7 @@ struct RetentionTests {
         #expect(try await store.caseRecord(id: "A-1") == nil)
         #expect(try await store.caseRecord(id: "B-1") != nil)
         #expect(try await store.caseRecord(id: "C-1") != nil)
-        let after = try #require(try await store.cohort(id: Self.cohort))
+        let after = try #require(store.cohort(id: Self.cohort))
         #expect(after.counts.map(\.persons) == before.counts.map(\.persons), "persons left the counts")
         let purges = try await store.events(EventQuery(cohort: Self.cohort, limit: 1000)).filter { $0.kind == .purge }
         #expect(purges.count == 1)

@@ -45,7 +45,7 @@ struct BackupTests {
             let copy = try await SQLiteStore.open(path: backupPath, pipelines: StoreFixture.pipelines)
             #expect(copy.lastSeq == 43, "cohort, intake, 40 case-added, transition")
             #expect(try await copy.verify() == [])
-            #expect(try await copy.cohorts().map(\.cohort) == store.cohorts().map(\.cohort))
+            #expect(copy.cohorts().map(\.cohort) == store.cohorts().map(\.cohort))
             #expect(
                 try await StoreFixture.counts(copy, "siv-pk")
                     == [

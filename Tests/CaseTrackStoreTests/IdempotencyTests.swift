@@ -76,7 +76,7 @@ struct IdempotencyTests {
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             #expect(results == Array(repeating: .imported(30), count: 8))
-            #expect(try await store.totals().cases == 30)
+            #expect(store.totals().cases == 30)
             #expect(store.lastSeq == 31)
         }
     }

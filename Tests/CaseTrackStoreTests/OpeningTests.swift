@@ -57,8 +57,8 @@ struct OpeningTests {
     func freshStore() async throws {
         try await StoreFixture.withStore { store, _ in
             #expect(store.lastSeq == 0)
-            #expect(try await store.totals() == StoreTotals(cohorts: 0, cases: 0, events: 0, lastSeq: 0))
-            #expect(try await store.cohorts().isEmpty)
+            #expect(store.totals() == StoreTotals(cohorts: 0, cases: 0, events: 0, lastSeq: 0))
+            #expect(store.cohorts().isEmpty)
             #expect(try await store.verify() == [])
             let before = store.writerHeartbeat
             try await store.ping()

@@ -124,7 +124,7 @@ enum StoreFixture {
 
     /// A cohort's non-zero counts, by state.
     static func counts(_ store: some Store, _ cohort: String) async throws -> [String: StateCount] {
-        let counts = try await store.cohort(id: cohort)?.counts ?? []
+        let counts = store.cohort(id: cohort)?.counts ?? []
         return Dictionary(uniqueKeysWithValues: counts.filter { !$0.isZero }.map { ($0.state, $0) })
     }
 }

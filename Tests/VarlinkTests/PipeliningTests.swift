@@ -183,4 +183,73 @@ import Varlink
             #expect(await socket.read() == .closed)
         }
     }
+
+    @Test func aCallAnsweredAtOnceWithNothingAheadIsAnsweredOnTheEventLoop() async throws {
+        try await TestServer.with { path in
+            let socket = try RawSocket(path: path)
+            try await socket.send(#"{"method":"org.example.test.Where","parameters":{"tag":"alone"}}"# + "\0")
+            #expect(await socket.readValue() == json(#"{"parameters":{"tag":"alone","eventLoop":true}}"#))
+            // Behind a call in flight it waits its turn on the connection's reading task.
+            try await socket.send(
+                #"{"method":"org.example.test.Sleep","parameters":{"milliseconds":100,"tag":"first"}}"# + "\0"
+                    + #"{"method":"org.example.test.Where","parameters":{"tag":"behind"}}"# + "\0")
+            #expect(await socket.readValue() == json(#"{"parameters":{"tag":"first"}}"#))
+            #expect(await socket.readValue() == json(#"{"parameters":{"tag":"behind","eventLoop":false}}"#))
+            // Once that is answered and written, the event loop answers again.
+            try await socket.send(#"{"method":"org.example.test.Where","parameters":{"tag":"again"}}"# + "\0")
+            #expect(await socket.readValue() == json(#"{"parameters":{"tag":"again","eventLoop":true}}"#))
+            // Errors too: a bad parameter of an at-once method.
+            try await socket.send(#"{"method":"org.example.test.Where","parameters":{"tag":1}}"# + "\0")
+            #expect(await socket.readValue() == json(
+                #"{"error":"org.varlink.service.InvalidParameter","parameters":{"parameter":"tag"}}"#))
+        }
+    }
+
+    /// Replies answered on the event loop and by tasks interleave in call
+    /// order, however the two race: calls answered at once alternate with
+    /// calls that take a task, sent in bursts and one by one.
+    @Test func answersAtOnceAndFromTasksKeepCallOrder() async throws {
+        try await TestServer.with { path in
+            let socket = try RawSocket(path: path)
+            for round in 0..<60 {
+                var calls = ""
+                var expected: [JSONValue?] = []
+                for index in 0..<50 {
+                    let tag = "\(round).\(index)"
+                    switch index % 3 {
+                    case 0:
+                        calls += #"{"method":"org.example.test.Sleep","parameters":{"milliseconds":0,"tag":"\#(tag)"}}"# + "\0"
+                        expected.append(json(#"{"parameters":{"tag":"\#(tag)"}}"#))
+                    case 1:
+                        calls += #"{"method":"org.example.test.Echo","parameters":{"text":"\#(tag)"}}"# + "\0"
+                        expected.append(json(#"{"parameters":{"text":"\#(tag)"}}"#))
+                    default:
+                        calls += #"{"method":"org.varlink.service.GetInfo"}"# + "\0"
+                        expected.append(nil)
+                    }
+                }
+                let check = { (got: JSONValue?, reply: JSONValue?) in
+                    if let reply { #expect(got == reply) } else { #expect(got?["parameters"]?["vendor"] != nil) }
+                }
+                let messages = calls.split(separator: "\0").map { String($0) + "\0" }
+                switch round % 3 {
+                case 0:
+                    // In one burst.
+                    try await socket.send(calls)
+                    for reply in expected { check(await socket.readValue(), reply) }
+                case 1:
+                    // A write each, without waiting for replies: a call may
+                    // arrive while the reply before it is on its way out.
+                    for message in messages { try await socket.send(message) }
+                    for reply in expected { check(await socket.readValue(), reply) }
+                default:
+                    // One by one, reading each reply before the next call.
+                    for (message, reply) in zip(messages, expected) {
+                        try await socket.send(message)
+                        check(await socket.readValue(), reply)
+                    }
+                }
+            }
+        }
+    }
 }

@@ -44,8 +44,42 @@ final class Connection: Sendable {
     /// The connection ended; thrown to end its task group.
     private struct Ended: Error {}
 
+    /// What the event loop passes on to the connection's reading task.
+    enum Inbound: Sendable {
+        /// A call within the message limits that the plain reader read.
+        case call(VarlinkCall)
+        /// Any other message: the reading task decodes or refuses it.
+        case message(Data)
+    }
+
+    /// Reads one message on the event loop. A call answered at once with
+    /// nothing ahead of it is answered here and now (nil); anything else is
+    /// what to pass on to the reading task.
+    func read(_ message: Data) -> Inbound? {
+        guard let plain = message.withUnsafeBytes({ shape.check($0) == nil ? PlainCall.read($0) : nil }) else {
+            return .message(message)
+        }
+        let call = VarlinkCall(header: plain.header, message: message, decoder: decoder, plainParameters: plain.parameters)
+        guard !call.more, !call.oneway, !call.upgrade, !isShuttingDown.load(ordering: .relaxed),
+            let interface = interfaces.interface(for: call.method), replies.beginImmediate()
+        else { return .call(call) }
+        guard let answer = interface.answerAtOnce(call, peer: peer) else {
+            replies.finishImmediate(nil)
+            return .call(call)
+        }
+        let reply: ByteBuffer?
+        do {
+            reply = try VarlinkReplyWriter.message(answer: answer, encoder: encoder)
+        } catch {
+            logger.error("Varlink method failed", metadata: ["method": "\(call.method)", "error": "\(error)"])
+            reply = try? VarlinkReplyWriter.message(error: VarlinkError(name: internalErrorName), encoder: encoder)
+        }
+        replies.finishImmediate(reply)
+        return nil
+    }
+
     /// Serves the connection until it closes.
-    func serve(_ asyncChannel: NIOAsyncChannel<Data, Never>) async {
+    func serve(_ asyncChannel: NIOAsyncChannel<Inbound, Never>) async {
         logger.debug("Varlink connection opened")
         defer {
             replies.close()
@@ -73,13 +107,14 @@ final class Connection: Sendable {
                             if isShuttingDown.load(ordering: .relaxed) { break }
                             switch await receive(message) {
                             case .call(let call, let slot):
-                                if !call.more, interfaces.interface(for: call.method)?.answersAtOnce(call.method) == true {
-                                    await perform(call, slot: slot)
+                                replies.messageTakenIn()
+                                if !call.more, let answer = interfaces.interface(for: call.method)?.answerAtOnce(call, peer: peer) {
+                                    await perform(call, slot: slot, answer: answer)
                                 } else {
                                     group.addTask { await self.perform(call, slot: slot) }
                                 }
                             case .answered:
-                                continue
+                                replies.messageTakenIn()
                             case .stop:
                                 drain = .finishShortCalls
                                 break reading
@@ -125,47 +160,19 @@ final class Connection: Sendable {
         case stop
     }
 
-    /// Parses and admits one message.
-    private func receive(_ message: Data) async -> Received {
-        switch message.withUnsafeBytes({ shape.check($0) }) {
-        case nil:
-            break
-        case .tooDeep:
-            logger.notice(
-                "Closing Varlink connection that sent JSON nested deeper than \(shape.maxDepth) levels",
-                metadata: ["limit": "maxNestingDepth"])
-            return .stop
-        case .stringTooLong(let field):
-            logger.notice(
-                "Refusing a Varlink call with a string longer than \(shape.maxStringBytes) bytes",
-                metadata: ["limit": "maxStringBytes", "field": "\(field)"])
-            // Answered unless it is a oneway call (then dropped, as a call that fails would be).
-            if (try? decoder.decode(CallHeader.self, from: message))?.oneway != true {
-                await replyFromReader(.invalidParameter(field))
+    /// Admits one call, or decodes a message the event loop passed on as it
+    /// was and admits or refuses it.
+    private func receive(_ inbound: Inbound) async -> Received {
+        let call: VarlinkCall
+        switch inbound {
+        case .call(let read):
+            call = read
+        case .message(let message):
+            switch await decode(message) {
+            case .call(let decoded): call = decoded
+            case .refused(let received): return received
             }
-            return .answered
         }
-        let header: CallHeader
-        let plain = message.withUnsafeBytes { PlainCall.read($0) }
-        do {
-            header = try plain?.header ?? decoder.decode(CallHeader.self, from: message)
-        } catch let error as DecodingError {
-            switch error {
-            case .dataCorrupted:
-                logger.notice("Closing Varlink connection that sent invalid JSON")
-            case .typeMismatch(_, let context) where context.codingPath.isEmpty:
-                logger.notice("Closing Varlink connection that sent a message that is not an object")
-            default:
-                let field = error.parameterPath(inEnvelope: false)
-                logger.notice("Closing Varlink connection that sent a malformed call", metadata: ["field": "\(field)"])
-                await replyFromReader(.invalidParameter(field))
-            }
-            return .stop
-        } catch {
-            return .stop
-        }
-
-        let call = VarlinkCall(header: header, message: message, decoder: decoder, plainParameters: plain?.parameters)
         if call.upgrade {
             // An upgrade would hand the socket to the interface, which this server does not do.
             await replyFromReader(.invalidParameter("upgrade"))
@@ -183,6 +190,53 @@ final class Connection: Sendable {
         }
     }
 
+    private enum Decoded {
+        case call(VarlinkCall)
+        case refused(Received)
+    }
+
+    /// Decodes a message outside the plain reader's subset or limits with
+    /// `JSONDecoder`, refusing what is not a call.
+    private func decode(_ message: Data) async -> Decoded {
+        switch message.withUnsafeBytes({ shape.check($0) }) {
+        case nil:
+            break
+        case .tooDeep:
+            logger.notice(
+                "Closing Varlink connection that sent JSON nested deeper than \(shape.maxDepth) levels",
+                metadata: ["limit": "maxNestingDepth"])
+            return .refused(.stop)
+        case .stringTooLong(let field):
+            logger.notice(
+                "Refusing a Varlink call with a string longer than \(shape.maxStringBytes) bytes",
+                metadata: ["limit": "maxStringBytes", "field": "\(field)"])
+            // Answered unless it is a oneway call (then dropped, as a call that fails would be).
+            if (try? decoder.decode(CallHeader.self, from: message))?.oneway != true {
+                await replyFromReader(.invalidParameter(field))
+            }
+            return .refused(.answered)
+        }
+        let header: CallHeader
+        do {
+            header = try decoder.decode(CallHeader.self, from: message)
+        } catch let error as DecodingError {
+            switch error {
+            case .dataCorrupted:
+                logger.notice("Closing Varlink connection that sent invalid JSON")
+            case .typeMismatch(_, let context) where context.codingPath.isEmpty:
+                logger.notice("Closing Varlink connection that sent a message that is not an object")
+            default:
+                let field = error.parameterPath(inEnvelope: false)
+                logger.notice("Closing Varlink connection that sent a malformed call", metadata: ["field": "\(field)"])
+                await replyFromReader(.invalidParameter(field))
+            }
+            return .refused(.stop)
+        } catch {
+            return .refused(.stop)
+        }
+        return .call(VarlinkCall(header: header, message: message, decoder: decoder))
+    }
+
     /// Answers, in order, a call that the reader rejected itself.
     private func replyFromReader(_ error: VarlinkError) async {
         guard case .admitted(let slot?) = await replies.admit(expectsReply: true, isShort: true) else { return }
@@ -192,8 +246,9 @@ final class Connection: Sendable {
         replies.shortCallReturned()
     }
 
-    /// Runs one call's handler and makes sure the call is answered.
-    private func perform(_ call: VarlinkCall, slot: Int?) async {
+    /// Runs one call's handler, or sends the answer it had at once, and
+    /// makes sure the call is answered.
+    private func perform(_ call: VarlinkCall, slot: Int?, answer: VarlinkAnswer? = nil) async {
         defer {
             if let slot {
                 replies.abandon(slot: slot)
@@ -205,6 +260,10 @@ final class Connection: Sendable {
         let destination: VarlinkReplyWriter.Destination = slot.map { .connection(replies, slot: $0) } ?? .discard
         let writer = VarlinkReplyWriter(destination: destination, more: call.more, encoder: encoder)
         do {
+            if let answer {
+                try await writer.send(answer)
+                return
+            }
             guard let interface = interfaces.interface(for: call.method) else {
                 let name = call.interface
                 throw name.isEmpty ? VarlinkError.methodNotFound(call.method) : .interfaceNotFound(String(name))

@@ -21,6 +21,9 @@ final class ReplyQueue: Sendable {
     private let maxInFlight: Int
     private let maxUnsentBytes: Int
     private let state: Mutex<State>
+    /// Messages the event loop passed on to the connection's reading task
+    /// that it has not yet taken in (admitted or answered).
+    private let forwarded = Atomic<Int>(0)
 
     /// A call's place in the reply order.
     struct Slot: Sendable {
@@ -132,6 +135,55 @@ final class ReplyQueue: Sendable {
     enum Admission: Equatable {
         case admitted(slot: Int?)
         case cancelled
+    }
+
+    // MARK: Answering on the event loop
+
+    /// The event loop passed a message on to the connection's reading task.
+    func messageForwarded() {
+        forwarded.add(1, ordering: .relaxed)
+    }
+
+    /// The reading task took in a forwarded message: admitted its call, or
+    /// answered it itself. (A message that stops the connection is never
+    /// taken in, so nothing is answered after it.)
+    func messageTakenIn() {
+        forwarded.subtract(1, ordering: .releasing)
+    }
+
+    /// Takes the connection for a call the event loop answers as it reads
+    /// it, if nothing is ahead of that call: no message waiting for the
+    /// reading task, no call in flight, no reply still on its way to the
+    /// socket, the connection not closing. The reply is then the next
+    /// message on the wire; `finishImmediate` writes it.
+    func beginImmediate() -> Bool {
+        // Taken in only after admitting: a call read in that the lock below
+        // does not show as in flight was answered and counted as unsent.
+        guard forwarded.load(ordering: .acquiring) == 0 else { return false }
+        return state.withLock { state in
+            guard state.inFlight == 0, state.unsentBytes == 0, !state.isClosed, case .none = state.drain else {
+                return false
+            }
+            state.inFlight = 1
+            state.runningShortCalls += 1
+            return true
+        }
+    }
+
+    /// Writes the reply of the call begun with `beginImmediate` (none when
+    /// the event loop left the call to the reading task after all); on the
+    /// connection's event loop.
+    func finishImmediate(_ message: ByteBuffer?) {
+        let (written, resume) = state.withLock { state in
+            state.inFlight -= 1
+            state.runningShortCalls -= 1
+            let written = message.map { account($0.readableBytes, state: &state) }
+            return (written, state.takeWaitersAfterRelease())
+        }
+        if let message, let written {
+            channel.writeAndFlush(message, promise: written)
+        }
+        for continuation in resume { continuation.resume() }
     }
 
     // MARK: Sending replies
@@ -257,9 +309,23 @@ final class ReplyQueue: Sendable {
 
     private func write(_ batch: [ByteBuffer], state: inout State) {
         guard !batch.isEmpty else { return }
-        let bytes = batch.reduce(0) { $0 + $1.readableBytes }
+        let written = account(batch.reduce(0) { $0 + $1.readableBytes }, state: &state)
+        // Always from the event loop's queue: a write completed inline would
+        // run the promise's callback under this lock.
+        let channel = self.channel
+        channel.eventLoop.execute {
+            for message in batch.dropLast() {
+                channel.write(message, promise: nil)
+            }
+            // Writes complete in order: the last one's promise covers the batch.
+            channel.writeAndFlush(batch[batch.count - 1], promise: written)
+        }
+    }
+
+    /// Counts `bytes` about to be written as unsent until the returned
+    /// promise completes (with the write of the last of them).
+    private func account(_ bytes: Int, state: inout State) -> EventLoopPromise<Void> {
         state.unsentBytes += bytes
-        // Writes complete in order: the last one's promise covers the batch.
         let written = channel.eventLoop.makePromise(of: Void.self)
         written.futureResult.whenComplete { [self] _ in
             let resume = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
@@ -274,15 +340,7 @@ final class ReplyQueue: Sendable {
             }
             for continuation in resume { continuation.resume() }
         }
-        // Always from the event loop's queue: a write completed inline would
-        // run the callback above under this lock.
-        let channel = self.channel
-        channel.eventLoop.execute {
-            for message in batch.dropLast() {
-                channel.write(message, promise: nil)
-            }
-            channel.writeAndFlush(batch[batch.count - 1], promise: written)
-        }
+        return written
     }
 
     private func waitUntilHead(_ id: Int) async {

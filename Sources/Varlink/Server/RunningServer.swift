@@ -19,7 +19,7 @@ final class RunningServer: Sendable {
 
     /// A connection accepted and set up, ready to be served.
     private struct Accepted: Sendable {
-        var asyncChannel: NIOAsyncChannel<Data, Never>
+        var asyncChannel: NIOAsyncChannel<Connection.Inbound, Never>
         var connection: Connection
     }
 
@@ -190,7 +190,8 @@ final class RunningServer: Sendable {
             try pipeline.addHandler(
                 ByteToMessageHandler(MessageFrameDecoder(maxMessageBytes: configuration.maxMessageBytes))
             )
-            let asyncChannel = try NIOAsyncChannel<Data, Never>(wrappingChannelSynchronously: channel)
+            try pipeline.addHandler(CallReader(connection: connection))
+            let asyncChannel = try NIOAsyncChannel<Connection.Inbound, Never>(wrappingChannelSynchronously: channel)
             return Accepted(asyncChannel: asyncChannel, connection: connection)
         }.flatMapError { [self] error in
             // A failed initializer does not close the channel by itself.

@@ -40,21 +40,26 @@ struct ServiceInterface: VarlinkInterface {
     }
 
     /// Both methods answer from what the server was configured with.
-    func answersAtOnce(_ method: String) -> Bool { true }
-
-    func handle(_ call: VarlinkCall, peer: VarlinkPeer, replies: VarlinkReplyWriter) async throws {
+    func answerAtOnce(_ call: VarlinkCall, peer: VarlinkPeer) -> VarlinkAnswer? {
         switch call.methodName {
         case "GetInfo":
-            try await replies.send(info)
+            return .parameters(info)
         case "GetInterfaceDescription":
-            let interface = try call.decodeParameters(GetInterfaceDescriptionParameters.self).interface
-            guard let description = descriptions[interface] else {
-                throw VarlinkError.interfaceNotFound(interface)
+            let interface: String
+            do {
+                interface = try call.decodeParameters(GetInterfaceDescriptionParameters.self).interface
+            } catch {
+                return .error(error)
             }
-            try await replies.send(Description(description: description))
+            guard let description = descriptions[interface] else { return .error(.interfaceNotFound(interface)) }
+            return .parameters(Description(description: description))
         default:
-            throw VarlinkError.methodNotFound(call.method)
+            return .error(.methodNotFound(call.method))
         }
+    }
+
+    func handle(_ call: VarlinkCall, peer: VarlinkPeer, replies: VarlinkReplyWriter) async throws {
+        try await replies.send(answerAtOnce(call, peer: peer) ?? .error(.methodNotFound(call.method)))
     }
 
     /// The standard definition of `org.varlink.service`.

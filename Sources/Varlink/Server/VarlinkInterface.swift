@@ -21,13 +21,28 @@ public protocol VarlinkInterface: Sendable {
     /// disconnects, or when the server shuts down while the call streams.
     func handle(_ call: VarlinkCall, peer: VarlinkPeer, replies: VarlinkReplyWriter) async throws
 
-    /// Whether `method` (fully qualified) is answered at once from memory,
-    /// never waiting on storage or other calls. The server then runs it on
-    /// the connection's reading task instead of a task of its own; the
-    /// connection reads its next call after this one is answered.
-    func answersAtOnce(_ method: String) -> Bool
+    /// The whole answer to `call` (never a `more` call), when its method is
+    /// answered from memory without waiting on storage or other calls; nil
+    /// for a method `handle` must handle.
+    ///
+    /// The server asks this first for every call. An answer taken while
+    /// nothing else is in flight on the connection is written from the event
+    /// loop that read the call, with no task at all; otherwise on the
+    /// connection's reading task, which reads its next call after this one
+    /// is answered. Must not block.
+    func answerAtOnce(_ call: VarlinkCall, peer: VarlinkPeer) -> VarlinkAnswer?
 }
 
 extension VarlinkInterface {
-    public func answersAtOnce(_ method: String) -> Bool { false }
+    public func answerAtOnce(_ call: VarlinkCall, peer: VarlinkPeer) -> VarlinkAnswer? { nil }
+}
+
+/// The one reply to a call answered at once.
+public enum VarlinkAnswer: Sendable {
+    /// A reply whose parameters `JSONEncoder` encodes (as a JSON object).
+    case parameters(any Encodable & Sendable)
+    /// A reply whose parameters object was written by hand.
+    case json(JSONWriter)
+    /// An error reply.
+    case error(VarlinkError)
 }

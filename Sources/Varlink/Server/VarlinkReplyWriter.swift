@@ -45,14 +45,9 @@ public struct VarlinkReplyWriter: Sendable {
         case .capture(let capture):
             try capture.record(.success(JSONValue(encoding: parameters)), continues: continues)
         case .connection(let queue, let slot):
-            let message: ByteBuffer
-            do {
-                message = try Self.frame(
-                    encoder.encode(ReplyEnvelope(parameters: parameters, continues: continues ? true : nil)))
-            } catch {
-                throw VarlinkReplyError.encoding(String(describing: error))
-            }
-            try await Self.send(message, to: queue, slot: slot, final: !continues)
+            try await Self.send(
+                Self.message(parameters: parameters, continues: continues, encoder: encoder), to: queue, slot: slot,
+                final: !continues)
         }
     }
 
@@ -74,15 +69,7 @@ public struct VarlinkReplyWriter: Sendable {
             }
             try capture.record(.success(parameters), continues: continues)
         case .connection(let queue, let slot):
-            let head = #"{"parameters":"#.utf8
-            let tail = continues ? #","continues":true}"#.utf8 : "}".utf8
-            var message = ByteBuffer()
-            message.reserveCapacity(head.count + json.bytes.count + tail.count + 1)
-            message.writeBytes(head)
-            message.writeBytes(json.bytes)
-            message.writeBytes(tail)
-            message.writeInteger(UInt8(0))
-            try await Self.send(message, to: queue, slot: slot, final: !continues)
+            try await Self.send(Self.message(json: json, continues: continues), to: queue, slot: slot, final: !continues)
         }
     }
 
@@ -94,8 +81,16 @@ public struct VarlinkReplyWriter: Sendable {
         case .capture(let capture):
             try capture.record(.failure(error), continues: false)
         case .connection(let queue, let slot):
-            let message = try Self.frame(encoder.encode(ErrorEnvelope(error: error.name, parameters: error.parameters)))
-            try await Self.send(message, to: queue, slot: slot, final: true)
+            try await Self.send(Self.message(error: error, encoder: encoder), to: queue, slot: slot, final: true)
+        }
+    }
+
+    /// Sends a call's answer as its last reply.
+    public func send(_ answer: VarlinkAnswer) async throws {
+        switch answer {
+        case .parameters(let parameters): try await send(parameters)
+        case .json(let json): try await send(json: json)
+        case .error(let error): try await send(error)
         }
     }
 
@@ -115,6 +110,50 @@ public struct VarlinkReplyWriter: Sendable {
             throw VarlinkReplyError.connectionClosed
         } catch .alreadyFinished {
             throw VarlinkReplyError.alreadyReplied
+        }
+    }
+
+    // MARK: Messages
+
+    /// A reply with `parameters`, framed (NUL-terminated).
+    static func message(
+        parameters: some Encodable, continues: Bool, encoder: JSONEncoder
+    ) throws(VarlinkReplyError) -> ByteBuffer {
+        do {
+            return frame(try encoder.encode(ReplyEnvelope(parameters: parameters, continues: continues ? true : nil)))
+        } catch {
+            throw .encoding(String(describing: error))
+        }
+    }
+
+    /// A reply whose parameters are the object `json` holds, framed.
+    static func message(json: JSONWriter, continues: Bool) -> ByteBuffer {
+        let head = #"{"parameters":"#.utf8
+        let tail = continues ? #","continues":true}"#.utf8 : "}".utf8
+        var message = ByteBuffer()
+        message.reserveCapacity(head.count + json.bytes.count + tail.count + 1)
+        message.writeBytes(head)
+        message.writeBytes(json.bytes)
+        message.writeBytes(tail)
+        message.writeInteger(UInt8(0))
+        return message
+    }
+
+    /// An error reply, framed.
+    static func message(error: VarlinkError, encoder: JSONEncoder) throws(VarlinkReplyError) -> ByteBuffer {
+        do {
+            return frame(try encoder.encode(ErrorEnvelope(error: error.name, parameters: error.parameters)))
+        } catch {
+            throw .encoding(String(describing: error))
+        }
+    }
+
+    /// The last reply `answer` makes, framed.
+    static func message(answer: VarlinkAnswer, encoder: JSONEncoder) throws(VarlinkReplyError) -> ByteBuffer {
+        switch answer {
+        case .parameters(let parameters): try message(parameters: parameters, continues: false, encoder: encoder)
+        case .json(let json): message(json: json, continues: false)
+        case .error(let error): try message(error: error, encoder: encoder)
         }
     }
 

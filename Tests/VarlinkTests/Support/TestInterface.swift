@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import Synchronization
 import Varlink
 
@@ -52,6 +53,9 @@ struct TestInterface: VarlinkInterface {
         # Returns nothing at all.
         method Nothing() -> ()
 
+        # Answered at once (as Echo is): whether on an event loop.
+        method Where(tag: string) -> (tag: string, eventLoop: bool)
+
         error Failed (reason: string)
         """
 
@@ -94,6 +98,11 @@ struct TestInterface: VarlinkInterface {
         var tag: String
     }
 
+    struct Place: Codable, Sendable, Equatable {
+        var tag: String
+        var eventLoop: Bool
+    }
+
     struct Tick: Codable, Sendable {
         var tick: Int
     }
@@ -114,10 +123,24 @@ struct TestInterface: VarlinkInterface {
 
     struct Crashed: Error {}
 
+    func answerAtOnce(_ call: VarlinkCall, peer: VarlinkPeer) -> VarlinkAnswer? {
+        do {
+            switch call.methodName {
+            case "Echo":
+                return .parameters(try call.decodeParameters(Echo.self))
+            case "Where":
+                let tag = try call.decodeParameters(Tag.self).tag
+                return .parameters(Place(tag: tag, eventLoop: MultiThreadedEventLoopGroup.currentEventLoop != nil))
+            default:
+                return nil
+            }
+        } catch {
+            return .error(error)
+        }
+    }
+
     func handle(_ call: VarlinkCall, peer: VarlinkPeer, replies: VarlinkReplyWriter) async throws {
         switch call.methodName {
-        case "Echo":
-            try await replies.send(call.decodeParameters(Echo.self))
         case "Optional":
             try await replies.send(call.decodeParameters(Flag.self))
         case "Count":

@@ -46,8 +46,9 @@ final class Connection: Sendable {
 
     /// What the event loop passes on to the connection's reading task.
     enum Inbound: Sendable {
-        /// A call within the message limits that the plain reader read.
-        case call(VarlinkCall)
+        /// A call within the message limits that the plain reader read, with
+        /// its answer if its interface answered it at once.
+        case call(VarlinkCall, answer: VarlinkAnswer?)
         /// Any other message: the reading task decodes or refuses it.
         case message(Data)
     }
@@ -60,12 +61,10 @@ final class Connection: Sendable {
             return .message(message)
         }
         let call = VarlinkCall(header: plain.header, message: message, decoder: decoder, plainParameters: plain.parameters)
-        guard !call.more, !call.oneway, !call.upgrade, !isShuttingDown.load(ordering: .relaxed),
-            let interface = interfaces.interface(for: call.method), replies.beginImmediate()
-        else { return .call(call) }
-        guard let answer = interface.answerAtOnce(call, peer: peer) else {
-            replies.finishImmediate(nil)
-            return .call(call)
+        guard !call.more, !call.upgrade, let answer = interfaces.interface(for: call.method)?.answerAtOnce(call, peer: peer)
+        else { return .call(call, answer: nil) }
+        guard !call.oneway, !isShuttingDown.load(ordering: .relaxed), replies.beginImmediate() else {
+            return .call(call, answer: answer)
         }
         let reply: ByteBuffer?
         do {
@@ -106,9 +105,9 @@ final class Connection: Sendable {
                         reading: for try await message in inbound {
                             if isShuttingDown.load(ordering: .relaxed) { break }
                             switch await receive(message) {
-                            case .call(let call, let slot):
+                            case .call(let call, let slot, let answer):
                                 replies.messageTakenIn()
-                                if !call.more, let answer = interfaces.interface(for: call.method)?.answerAtOnce(call, peer: peer) {
+                                if let answer {
                                     await perform(call, slot: slot, answer: answer)
                                 } else {
                                     group.addTask { await self.perform(call, slot: slot) }
@@ -152,8 +151,8 @@ final class Connection: Sendable {
     }
 
     private enum Received {
-        /// A call to hand to its interface.
-        case call(VarlinkCall, slot: Int?)
+        /// A call to hand to its interface, or to answer as it was at once.
+        case call(VarlinkCall, slot: Int?, answer: VarlinkAnswer?)
         /// A call the reader answered itself.
         case answered
         /// Not a Varlink call: stop reading and close.
@@ -164,12 +163,18 @@ final class Connection: Sendable {
     /// was and admits or refuses it.
     private func receive(_ inbound: Inbound) async -> Received {
         let call: VarlinkCall
+        var answer: VarlinkAnswer?
         switch inbound {
-        case .call(let read):
+        case .call(let read, let atOnce):
             call = read
+            answer = atOnce
         case .message(let message):
             switch await decode(message) {
-            case .call(let decoded): call = decoded
+            case .call(let decoded):
+                call = decoded
+                if !call.more, !call.upgrade {
+                    answer = interfaces.interface(for: call.method)?.answerAtOnce(call, peer: peer)
+                }
             case .refused(let received): return received
             }
         }
@@ -184,7 +189,7 @@ final class Connection: Sendable {
         }
         switch await replies.admit(expectsReply: !call.oneway, isShort: !call.more) {
         case .admitted(let slot):
-            return .call(call, slot: slot)
+            return .call(call, slot: slot, answer: answer)
         case .cancelled:
             return .stop
         }

@@ -25,11 +25,11 @@ public protocol VarlinkInterface: Sendable {
     /// answered from memory without waiting on storage or other calls; nil
     /// for a method `handle` must handle.
     ///
-    /// The server asks this first for every call. An answer taken while
-    /// nothing else is in flight on the connection is written from the event
-    /// loop that read the call, with no task at all; otherwise on the
-    /// connection's reading task, which reads its next call after this one
-    /// is answered. Must not block.
+    /// The server asks this first for every call, on the event loop that
+    /// read it. When nothing else is in flight on the connection, the answer
+    /// is written there and then, with no task at all; otherwise it waits
+    /// its turn on the connection's reading task, which reads the next call
+    /// after it. Must not block.
     func answerAtOnce(_ call: VarlinkCall, peer: VarlinkPeer) -> VarlinkAnswer?
 }
 

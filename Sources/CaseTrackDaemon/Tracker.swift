@@ -114,19 +114,35 @@ public final class Tracker: Sendable {
 
     /// Applies a mutation for `actor` and logs it to the journal.
     public func mutate(_ mutation: Mutation, actor: Identity, requestId: String?) async throws -> MutationResult {
+        let result = try await withCheckedThrowingContinuation { continuation in
+            do {
+                try submit(mutation, actor: actor, requestId: requestId) { continuation.resume(with: $0) }
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+        log(result, actor: actor)
+        return result
+    }
+
+    /// Queues a mutation for `actor`; `completion` gets the result on the
+    /// store's writer thread (hand the work of answering elsewhere; call
+    /// `log` with the result). Throws at once what it refuses unqueued.
+    func submit(
+        _ mutation: Mutation, actor: Identity, requestId: String?,
+        completion: @escaping @Sendable (Result<MutationResult, any Error>) -> Void
+    ) throws(TrackerError) {
         if let requestId {
             guard !requestId.isEmpty, Identifier.isValidText(requestId, maxLength: Identifier.maxRequestIDLength) else {
                 throw TrackerError.invalidArgument(
                     parameter: "requestId", reason: "1 to \(Identifier.maxRequestIDLength) bytes of printable text")
             }
         }
-        let context = MutationContext(actor: actor.name, requestId: requestId, time: now)
-        let result = try await store.apply(mutation, context: context)
-        log(result, actor: actor)
-        return result
+        store.apply(mutation, context: MutationContext(actor: actor.name, requestId: requestId, time: now), completion: completion)
     }
 
-    private func log(_ result: MutationResult, actor: Identity) {
+    /// Logs a mutation's result to the journal.
+    func log(_ result: MutationResult, actor: Identity) {
         switch result {
         case .cohort(let cohort):
             logger.notice(
@@ -181,7 +197,7 @@ public final class Tracker: Sendable {
     }
 
     /// The pipeline a cohort runs under.
-    public func pipeline(ofCohort cohort: String) async throws -> Pipeline? {
+    public func pipeline(ofCohort cohort: String) -> Pipeline? {
         if let name = cohortPipelines.withLock({ $0[cohort] }) { return pipelines[name] }
         guard let summary = store.cohort(id: cohort) else { return nil }
         cohortPipelines.withLock { $0[cohort] = summary.cohort.pipeline }

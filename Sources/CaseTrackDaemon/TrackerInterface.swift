@@ -43,15 +43,71 @@ struct TrackerInterface: VarlinkInterface {
         let identity = try authorize(method, peer: peer)
         do {
             try await dispatch(method, call: call, identity: identity, replies: replies)
-        } catch let error as TrackerError {
-            throw Self.error(error)
-        } catch let error as StoreError {
+        } catch {
+            throw answering(error, of: method)
+        }
+    }
+
+    /// The interface's error for what the tracker or the store refused
+    /// (logging a store failure); any other error as it is.
+    private func answering(_ error: any Error, of method: TrackerMethod) -> any Error {
+        switch error {
+        case let error as TrackerError:
+            return Self.error(error)
+        case let error as StoreError:
             tracker.logger.error(
                 "Store error: \(error)", metadata: ["MESSAGE_ID": "\(MessageID.storeError.rawValue)", "METHOD": "\(method.rawValue)"])
-            throw Self.error("StoreUnavailable", ["reason": .string(error.description)])
-        } catch let error as ConfigurationError {
-            throw Self.error("InvalidArgument", ["parameter": .string("configuration"), "reason": .string(error.description)])
+            return Self.error("StoreUnavailable", ["reason": .string(error.description)])
+        case let error as ConfigurationError:
+            return Self.error("InvalidArgument", ["parameter": .string("configuration"), "reason": .string(error.description)])
+        default:
+            return error
         }
+    }
+
+    /// Transitions, moves and intakes go to the store's writer from the
+    /// event loop, and are answered from its completion.
+    func start(_ call: VarlinkCall, peer: VarlinkPeer, finish: VarlinkFinish) -> Bool {
+        guard let method = Self.method(call.method), [.transition, .move, .intake].contains(method) else { return false }
+        let submission: (mutation: Mutation, requestId: String?, reply: @Sendable (MutationResult) throws -> VarlinkAnswer)
+        do {
+            let identity = try authorize(method, peer: peer)
+            switch method {
+            case .transition:
+                let input = try call.decodeParameters(Wire.TransitionIn.self)
+                submission = (input.mutation, input.requestId, transitionReply)
+            case .move:
+                let input = try call.decodeParameters(Wire.MoveIn.self)
+                submission = (input.mutation, input.requestId, Self.eventReply)
+            default:
+                let input = try call.decodeParameters(Wire.IntakeIn.self)
+                submission = (input.mutation, input.requestId, Self.eventReply)
+            }
+            try tracker.submit(submission.mutation, actor: identity, requestId: submission.requestId) { result in
+                finish { [self] in
+                    do {
+                        let result = try result.get()
+                        tracker.log(result, actor: identity)
+                        return try submission.reply(result)
+                    } catch {
+                        throw answering(error, of: method)
+                    }
+                }
+            }
+        } catch {
+            let answer = answering(error, of: method)
+            finish { throw answer }
+        }
+        return true
+    }
+
+    private func transitionReply(_ result: MutationResult) throws -> VarlinkAnswer {
+        guard case .transitioned(let record, let event) = result else { throw Self.mismatch(result) }
+        return .json(Wire.TransitionOut(case: caseOut(record), event: event).json)
+    }
+
+    private static func eventReply(_ result: MutationResult) throws -> VarlinkAnswer {
+        .json(Wire.EventOut(event: try result.event()).json)
     }
 
     /// The caller's identity, if its role may call `method`; else the
@@ -127,7 +183,7 @@ struct TrackerInterface: VarlinkInterface {
             let input = try call.decodeParameters(Wire.ID.self)
             guard let record = try await store.caseRecord(id: input.id) else { throw TrackerError.noSuchCase(id: input.id) }
             let history = try await store.history(caseId: input.id)
-            try await replies.send(Wire.CaseHistoryOut(case: try await caseOut(record), history: history))
+            try await replies.send(Wire.CaseHistoryOut(case: caseOut(record), history: history))
 
         case .listCases:
             let input = try call.decodeParameters(Wire.ListCasesIn.self)
@@ -142,7 +198,7 @@ struct TrackerInterface: VarlinkInterface {
                     after: input.after, limit: limit + 1))
             let page = cases.prefix(limit)
             var out: [Wire.CaseOut] = []
-            for record in page { out.append(try await caseOut(record)) }
+            for record in page { out.append(caseOut(record)) }
             try await replies.send(Wire.CasesOut(cases: out, next: cases.count > limit ? page.last?.id : nil))
 
         case .history:
@@ -188,19 +244,13 @@ struct TrackerInterface: VarlinkInterface {
 
         case .intake:
             let input = try call.decodeParameters(Wire.IntakeIn.self)
-            let result = try await tracker.mutate(
-                .intake(cohort: input.cohort, state: input.state, persons: input.persons, note: input.note),
-                actor: identity, requestId: input.requestId)
-            try await replies.send(json: Wire.EventOut(event: try result.event()).json)
+            let result = try await tracker.mutate(input.mutation, actor: identity, requestId: input.requestId)
+            try await replies.send(Self.eventReply(result))
 
         case .move:
             let input = try call.decodeParameters(Wire.MoveIn.self)
-            let result = try await tracker.mutate(
-                .move(
-                    cohort: input.cohort, from: input.from, to: input.to, event: input.event, persons: input.persons,
-                    note: input.note),
-                actor: identity, requestId: input.requestId)
-            try await replies.send(json: Wire.EventOut(event: try result.event()).json)
+            let result = try await tracker.mutate(input.mutation, actor: identity, requestId: input.requestId)
+            try await replies.send(Self.eventReply(result))
 
         case .addCase:
             let input = try call.decodeParameters(Wire.AddCaseIn.self)
@@ -212,7 +262,7 @@ struct TrackerInterface: VarlinkInterface {
                         fromUnregistered: input.fromUnregistered ?? false)),
                 actor: identity, requestId: input.requestId)
             guard case .addedCase(let record) = result else { throw Self.mismatch(result) }
-            try await replies.send(Wire.OneCaseOut(case: try await caseOut(record)))
+            try await replies.send(Wire.OneCaseOut(case: caseOut(record)))
 
         case .importCases:
             let input = try call.decodeParameters(Wire.ImportCasesIn.self)
@@ -229,13 +279,8 @@ struct TrackerInterface: VarlinkInterface {
 
         case .transition:
             let input = try call.decodeParameters(Wire.TransitionIn.self)
-            let result = try await tracker.mutate(
-                .transition(
-                    caseId: input.caseId, event: input.event, to: input.to, expectedState: input.expectedState,
-                    note: input.note),
-                actor: identity, requestId: input.requestId)
-            guard case .transitioned(let record, let event) = result else { throw Self.mismatch(result) }
-            try await replies.send(json: Wire.TransitionOut(case: try await caseOut(record), event: event).json)
+            let result = try await tracker.mutate(input.mutation, actor: identity, requestId: input.requestId)
+            try await replies.send(transitionReply(result))
 
         case .createCohort:
             let input = try call.decodeParameters(Wire.CreateCohortIn.self)
@@ -275,8 +320,8 @@ struct TrackerInterface: VarlinkInterface {
         }
     }
 
-    private func caseOut(_ record: Case) async throws -> Wire.CaseOut {
-        Wire.CaseOut(record, pipeline: try await tracker.pipeline(ofCohort: record.cohort), now: tracker.now)
+    private func caseOut(_ record: Case) -> Wire.CaseOut {
+        Wire.CaseOut(record, pipeline: tracker.pipeline(ofCohort: record.cohort), now: tracker.now)
     }
 
     /// Streams the log: first what follows `afterSeq` (or only what is new),
@@ -343,3 +388,20 @@ extension MutationResult {
     }
 }
 
+extension Wire.TransitionIn {
+    var mutation: Mutation {
+        .transition(caseId: caseId, event: event, to: to, expectedState: expectedState, note: note)
+    }
+}
+
+extension Wire.MoveIn {
+    var mutation: Mutation {
+        .move(cohort: cohort, from: from, to: to, event: event, persons: persons, note: note)
+    }
+}
+
+extension Wire.IntakeIn {
+    var mutation: Mutation {
+        .intake(cohort: cohort, state: state, persons: persons, note: note)
+    }
+}

@@ -114,12 +114,12 @@ public final class SQLiteStore: Store {
         shared.withLock { $0.pipelines = pipelines }
     }
 
-    public func apply(_ mutation: Mutation, context: MutationContext) async throws -> MutationResult {
-        try await withCheckedThrowingContinuation { continuation in
-            let accepted = queue.enqueue(
-                WriteQueue.Pending(mutation: mutation, context: context, continuation: continuation))
-            if !accepted { continuation.resume(throwing: StoreError.closed) }
-        }
+    public func apply(
+        _ mutation: Mutation, context: MutationContext,
+        completion: @escaping @Sendable (Result<MutationResult, any Error>) -> Void
+    ) {
+        let accepted = queue.enqueue(WriteQueue.Pending(mutation: mutation, context: context, completion: completion))
+        if !accepted { completion(.failure(StoreError.closed)) }
     }
 
     public func ping() async throws {
@@ -204,10 +204,10 @@ public final class SQLiteStore: Store {
         for subscriber in subscribers { subscriber.yield(lastSeq) }
         switch outcome {
         case .success(let results):
-            for (pending, result) in zip(batch, results) { pending.continuation.resume(with: result) }
+            for (pending, result) in zip(batch, results) { pending.completion(result) }
         case .failure(let error):
             let failure = StoreError.unavailable(Self.describe(error))
-            for pending in batch { pending.continuation.resume(throwing: failure) }
+            for pending in batch { pending.completion(.failure(failure)) }
         }
     }
 

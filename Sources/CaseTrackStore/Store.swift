@@ -13,11 +13,13 @@ public protocol Store: Sendable {
     /// The pipelines that mutations are checked against from now on.
     func setPipelines(_ pipelines: [String: Pipeline]) async throws
 
-    /// Applies a mutation and returns once it is committed to disk.
-    ///
-    /// Throws ``TrackerError`` when the domain refuses it, ``StoreError``
-    /// when the store cannot write.
-    func apply(_ mutation: Mutation, context: MutationContext) async throws -> MutationResult
+    /// Queues a mutation; `completion` gets its result once it is committed
+    /// to disk, or the refusal: ``TrackerError`` when the domain refuses it,
+    /// ``StoreError`` when the store cannot write. It is called exactly once,
+    /// on the store's writer thread: it should hand heavier work elsewhere.
+    func apply(
+        _ mutation: Mutation, context: MutationContext,
+        completion: @escaping @Sendable (Result<MutationResult, any Error>) -> Void)
 
     // Cohorts, their counts and the totals are what the last commit
     // published: answered from memory, never waiting.
@@ -190,6 +192,18 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case .locked(let path, let holder):
             "another casetrackd\(holder.map { " (pid \($0))" } ?? "") is using \(path); one store has one daemon"
         case .backupFailed(let path, let reason): "backup to \(path) failed: \(reason)"
+        }
+    }
+}
+
+extension Store {
+    /// Applies a mutation and returns once it is committed to disk.
+    ///
+    /// Throws ``TrackerError`` when the domain refuses it, ``StoreError``
+    /// when the store cannot write.
+    public func apply(_ mutation: Mutation, context: MutationContext) async throws -> MutationResult {
+        try await withCheckedThrowingContinuation { continuation in
+            apply(mutation, context: context) { continuation.resume(with: $0) }
         }
     }
 }

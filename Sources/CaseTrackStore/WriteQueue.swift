@@ -6,7 +6,9 @@ final class WriteQueue: Sendable {
     struct Pending: Sendable {
         var mutation: Mutation
         var context: MutationContext
-        var continuation: CheckedContinuation<MutationResult, any Error>
+        /// Called once, on the writer's thread, when the mutation is durable
+        /// or refused.
+        var completion: @Sendable (Result<MutationResult, any Error>) -> Void
     }
 
     private struct State {

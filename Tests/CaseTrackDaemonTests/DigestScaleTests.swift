@@ -34,7 +34,7 @@ struct DigestScaleTests {
                             id: cohort, pipeline: index % 2 == 0 ? "afghan-siv" : "usrap", title: nil, attributes: [:]),
                         actor: actor, requestId: nil)
                 }
-                let pipeline = try #require(try await tracker.pipeline(ofCohort: cohort))
+                let pipeline = try #require(tracker.pipeline(ofCohort: cohort))
                 let states = pipeline.states.filter { !$0.isTerminal }.map(\.name)
                 let cases = (start..<min(total, start + batch)).map {
                     NewCase(id: "C\($0)", persons: 1 + $0 % 7, state: states[$0 % states.count])

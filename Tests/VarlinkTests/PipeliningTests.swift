@@ -184,19 +184,22 @@ import Varlink
         }
     }
 
-    /// An interface's answer at once is taken on the event loop that read the
-    /// call, alone or behind a call in flight (whose reply still comes first).
-    @Test func aCallAnsweredAtOnceIsAnsweredOnTheEventLoopInCallOrder() async throws {
+    /// A call answered at once with nothing ahead of it is answered on the
+    /// event loop that read it; behind a call in flight, by the connection's
+    /// reading task once its turn comes.
+    @Test func aCallAnsweredAtOnceIsAnsweredOnTheEventLoopWhenNothingIsAhead() async throws {
         try await TestServer.with { path in
             let socket = try RawSocket(path: path)
+            try await socket.warmUp()
             try await socket.send(#"{"method":"org.example.test.Where","parameters":{"tag":"alone"}}"# + "\0")
             #expect(await socket.readValue() == json(#"{"parameters":{"tag":"alone","eventLoop":true}}"#))
-            // Behind a call in flight, its reply waits its turn.
+            // Behind a call in flight it waits its turn on the reading task.
             try await socket.send(
                 #"{"method":"org.example.test.Sleep","parameters":{"milliseconds":100,"tag":"first"}}"# + "\0"
                     + #"{"method":"org.example.test.Where","parameters":{"tag":"behind"}}"# + "\0")
             #expect(await socket.readValue() == json(#"{"parameters":{"tag":"first"}}"#))
-            #expect(await socket.readValue() == json(#"{"parameters":{"tag":"behind","eventLoop":true}}"#))
+            #expect(await socket.readValue() == json(#"{"parameters":{"tag":"behind","eventLoop":false}}"#))
+            // Once that is answered and written, the event loop answers again.
             try await socket.send(#"{"method":"org.example.test.Where","parameters":{"tag":"again"}}"# + "\0")
             #expect(await socket.readValue() == json(#"{"parameters":{"tag":"again","eventLoop":true}}"#))
             // Errors too: a bad parameter of an at-once method.
@@ -217,7 +220,10 @@ import Varlink
                 var expected: [JSONValue?] = []
                 for index in 0..<50 {
                     let tag = "\(round).\(index)"
-                    switch index % 3 {
+                    switch index % 4 {
+                    case 3:
+                        calls += #"{"method":"org.example.test.Deferred","parameters":{"milliseconds":0,"tag":"\#(tag)"}}"# + "\0"
+                        expected.append(.string(tag))
                     case 0:
                         calls += #"{"method":"org.example.test.Sleep","parameters":{"milliseconds":0,"tag":"\#(tag)"}}"# + "\0"
                         expected.append(json(#"{"parameters":{"tag":"\#(tag)"}}"#))
@@ -230,7 +236,11 @@ import Varlink
                     }
                 }
                 let check = { (got: JSONValue?, reply: JSONValue?) in
-                    if let reply { #expect(got == reply) } else { #expect(got?["parameters"]?["vendor"] != nil) }
+                    switch reply {
+                    case .string(let tag)?: #expect(got?["parameters"]?["tag"] == .string(tag))
+                    case let reply?: #expect(got == reply)
+                    case nil: #expect(got?["parameters"]?["vendor"] != nil)
+                    }
                 }
                 let messages = calls.split(separator: "\0").map { String($0) + "\0" }
                 switch round % 3 {
@@ -252,5 +262,58 @@ import Varlink
                 }
             }
         }
+    }
+
+    /// A call its interface starts without a task (finishing it from another
+    /// thread) is answered from the event loop, in call order with the rest,
+    /// with its errors answered as a handler's would be.
+    @Test func aCallStartedWithoutATaskIsAnsweredInOrder() async throws {
+        try await TestServer.with { path in
+            let socket = try RawSocket(path: path)
+            try await socket.warmUp()
+            try await socket.send(
+                #"{"method":"org.example.test.Deferred","parameters":{"milliseconds":100,"tag":"slow"}}"# + "\0"
+                    + #"{"method":"org.example.test.Echo","parameters":{"text":"after"}}"# + "\0"
+                    + #"{"method":"org.example.test.Deferred","parameters":{"milliseconds":0,"tag":"behind"}}"# + "\0")
+            #expect(await socket.readValue() == json(#"{"parameters":{"tag":"slow","eventLoop":true}}"#))
+            #expect(await socket.readValue() == json(#"{"parameters":{"text":"after"}}"#))
+            #expect(await socket.readValue() == json(#"{"parameters":{"tag":"behind","eventLoop":false}}"#))
+            try await socket.send(
+                #"{"method":"org.example.test.Deferred","parameters":{"milliseconds":10,"tag":"f","outcome":"fail"}}"# + "\0")
+            #expect(await socket.readValue() == json(
+                #"{"error":"org.example.test.Failed","parameters":{"reason":"deferred"}}"#))
+            try await socket.send(
+                #"{"method":"org.example.test.Deferred","parameters":{"milliseconds":10,"tag":"c","outcome":"crash"}}"# + "\0")
+            #expect(await socket.readValue()?["error"] == "org.varlink.service.InternalError")
+            try await socket.send(#"{"method":"org.example.test.Deferred","parameters":{"tag":"no delay given"}}"# + "\0")
+            #expect(await socket.readValue() == json(
+                #"{"error":"org.varlink.service.InvalidParameter","parameters":{"parameter":"milliseconds"}}"#))
+        }
+    }
+
+    /// A client that hangs up while its started call runs does not stop the
+    /// server from finishing it, nor from serving others.
+    @Test func aClientThatLeavesDuringAStartedCallLeavesNothingBehind() async throws {
+        try await TestServer.with { path in
+            do {
+                let socket = try RawSocket(path: path)
+                try await socket.send(
+                    #"{"method":"org.example.test.Deferred","parameters":{"milliseconds":100,"tag":"orphan"}}"# + "\0")
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            let socket = try RawSocket(path: path)
+            try await socket.warmUp()
+            try await socket.send(#"{"method":"org.example.test.Deferred","parameters":{"milliseconds":0,"tag":"next"}}"# + "\0")
+            #expect(await socket.readValue() == json(#"{"parameters":{"tag":"next","eventLoop":true}}"#))
+        }
+    }
+}
+
+extension RawSocket {
+    /// Makes a first call and reads its reply: calls that arrive before the
+    /// server has admitted the connection wait for its reading task.
+    func warmUp() async throws {
+        try await send(#"{"method":"org.example.test.Echo","parameters":{"text":"warm-up"}}"# + "\0")
+        #expect(await readValue() == json(#"{"parameters":{"text":"warm-up"}}"#))
     }
 }

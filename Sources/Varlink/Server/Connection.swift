@@ -18,6 +18,9 @@ final class Connection: Sendable {
     private let encoder = JSONEncoder()
     private let decoder = JSONDecoder()
     private let isShuttingDown = Atomic<Bool>(false)
+    /// The server admitted the connection (within its limits) and serves it;
+    /// until then the event loop answers nothing itself.
+    private let isServing = Atomic<Bool>(false)
 
     init(
         channel: any Channel,
@@ -46,40 +49,63 @@ final class Connection: Sendable {
 
     /// What the event loop passes on to the connection's reading task.
     enum Inbound: Sendable {
-        /// A call within the message limits that the plain reader read, with
-        /// its answer if its interface answered it at once.
-        case call(VarlinkCall, answer: VarlinkAnswer?)
+        /// A call within the message limits that the plain reader read.
+        case call(VarlinkCall)
         /// Any other message: the reading task decodes or refuses it.
         case message(Data)
     }
 
-    /// Reads one message on the event loop. A call answered at once with
-    /// nothing ahead of it is answered here and now (nil); anything else is
-    /// what to pass on to the reading task.
+    /// Reads one message on the event loop. When nothing is ahead of a call
+    /// on the connection (no call in flight or waiting, no reply on its way
+    /// out), its interface answers it at once here and now, or starts it to
+    /// finish later without a task (nil). Anything else is what to pass on
+    /// to the reading task.
     func read(_ message: Data) -> Inbound? {
         guard let plain = message.withUnsafeBytes({ shape.check($0) == nil ? PlainCall.read($0) : nil }) else {
             return .message(message)
         }
         let call = VarlinkCall(header: plain.header, message: message, decoder: decoder, plainParameters: plain.parameters)
-        guard !call.more, !call.upgrade, let answer = interfaces.interface(for: call.method)?.answerAtOnce(call, peer: peer)
-        else { return .call(call, answer: nil) }
-        guard !call.oneway, !isShuttingDown.load(ordering: .relaxed), replies.beginImmediate() else {
-            return .call(call, answer: answer)
+        guard !call.more, !call.oneway, !call.upgrade, isServing.load(ordering: .acquiring),
+            !isShuttingDown.load(ordering: .relaxed), let interface = interfaces.interface(for: call.method), replies.beginImmediate()
+        else { return .call(call) }
+        if let answer = interface.answerAtOnce(call, peer: peer) {
+            replies.finishImmediate(reply(call, { answer }))
+            return nil
         }
-        let reply: ByteBuffer?
+        // The call takes its slot once started. Whatever finishes it runs on
+        // this event loop, so after this returns, with the slot known.
+        let slot = Atomic<Int>(-1)
+        let finish = VarlinkFinish { [self] answer in
+            channel.eventLoop.execute {
+                self.replies.finishStarted(slot: slot.load(ordering: .relaxed), reply: self.reply(call, answer))
+            }
+        }
+        guard interface.start(call, peer: peer, finish: finish) else {
+            replies.finishImmediate(nil)
+            return .call(call)
+        }
+        slot.store(replies.slotForStarted(), ordering: .relaxed)
+        return nil
+    }
+
+    /// The final reply `answer` makes to `call`, encoded: its parameters or
+    /// error, or an internal error (logged) if it throws anything else or
+    /// cannot be encoded.
+    private func reply(_ call: VarlinkCall, _ answer: () throws -> VarlinkAnswer) -> ByteBuffer? {
         do {
-            reply = try VarlinkReplyWriter.message(answer: answer, encoder: encoder)
+            return try VarlinkReplyWriter.message(answer: try answer(), encoder: encoder)
+        } catch let error as VarlinkError {
+            return try? VarlinkReplyWriter.message(error: error, encoder: encoder)
         } catch {
             logger.error("Varlink method failed", metadata: ["method": "\(call.method)", "error": "\(error)"])
-            reply = try? VarlinkReplyWriter.message(error: VarlinkError(name: internalErrorName), encoder: encoder)
+            return try? VarlinkReplyWriter.message(error: VarlinkError(name: internalErrorName), encoder: encoder)
         }
-        replies.finishImmediate(reply)
-        return nil
     }
 
     /// Serves the connection until it closes.
     func serve(_ asyncChannel: NIOAsyncChannel<Inbound, Never>) async {
         logger.debug("Varlink connection opened")
+        isServing.store(true, ordering: .releasing)
         defer {
             replies.close()
             logger.debug("Varlink connection closed")
@@ -163,18 +189,12 @@ final class Connection: Sendable {
     /// was and admits or refuses it.
     private func receive(_ inbound: Inbound) async -> Received {
         let call: VarlinkCall
-        var answer: VarlinkAnswer?
         switch inbound {
-        case .call(let read, let atOnce):
+        case .call(let read):
             call = read
-            answer = atOnce
         case .message(let message):
             switch await decode(message) {
-            case .call(let decoded):
-                call = decoded
-                if !call.more, !call.upgrade {
-                    answer = interfaces.interface(for: call.method)?.answerAtOnce(call, peer: peer)
-                }
+            case .call(let decoded): call = decoded
             case .refused(let received): return received
             }
         }
@@ -189,6 +209,8 @@ final class Connection: Sendable {
         }
         switch await replies.admit(expectsReply: !call.oneway, isShort: !call.more) {
         case .admitted(let slot):
+            // Answered at once only now that the calls before it are done.
+            let answer = call.more ? nil : interfaces.interface(for: call.method)?.answerAtOnce(call, peer: peer)
             return .call(call, slot: slot, answer: answer)
         case .cancelled:
             return .stop

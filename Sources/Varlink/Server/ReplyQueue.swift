@@ -186,6 +186,37 @@ final class ReplyQueue: Sendable {
         for continuation in resume { continuation.resume() }
     }
 
+    /// Gives the call begun with `beginImmediate` a slot instead, for a
+    /// reply that `finishStarted` sends later.
+    func slotForStarted() -> Int {
+        state.withLock { state in
+            let id = state.nextID
+            state.nextID += 1
+            state.slots.append(Slot(id: id))
+            return id
+        }
+    }
+
+    /// A call given a slot by `slotForStarted` has ended
+    /// with `message` as its final reply (none: it could not be encoded).
+    func finishStarted(slot id: Int, reply message: ByteBuffer?) {
+        let resume = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            var resume: [CheckedContinuation<Void, Never>] = []
+            if !state.isClosed, let index = state.index(of: id), !state.slots[offset: index].finished {
+                if index == 0 {
+                    resume = writeHeadAndReleased(message, state: &state)
+                } else {
+                    state.slots[offset: index].buffered = message
+                    state.slots[offset: index].finished = true
+                }
+            }
+            state.runningShortCalls -= 1
+            if let waiter = state.takeDrainWaiterIfComplete() { resume.append(waiter) }
+            return resume
+        }
+        for continuation in resume { continuation.resume() }
+    }
+
     // MARK: Sending replies
 
     enum SendError: Error {

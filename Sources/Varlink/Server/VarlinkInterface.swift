@@ -25,16 +25,43 @@ public protocol VarlinkInterface: Sendable {
     /// answered from memory without waiting on storage or other calls; nil
     /// for a method `handle` must handle.
     ///
-    /// The server asks this first for every call, on the event loop that
-    /// read it. When nothing else is in flight on the connection, the answer
-    /// is written there and then, with no task at all; otherwise it waits
-    /// its turn on the connection's reading task, which reads the next call
-    /// after it. Must not block.
+    /// The server asks this when the call's turn comes (the calls before it
+    /// admitted, and with one call in flight per connection, answered). With
+    /// nothing ahead of the call on its connection that is on the event loop
+    /// that read it, which writes the answer there and then, with no task at
+    /// all; otherwise on the connection's reading task, which reads the next
+    /// call after this one is answered. Must not block.
     func answerAtOnce(_ call: VarlinkCall, peer: VarlinkPeer) -> VarlinkAnswer?
+
+    /// Starts `call` without a task, when its work is done elsewhere (say by
+    /// a writer thread that reports back): then `finish` is called exactly
+    /// once, from any thread, and this returns true. False leaves the call to
+    /// `handle`, with nothing started.
+    ///
+    /// The server asks this, on the event loop that read the call, only when
+    /// nothing is ahead of the call on the connection and the call is
+    /// neither `more` nor `oneway`. Must not block.
+    func start(_ call: VarlinkCall, peer: VarlinkPeer, finish: VarlinkFinish) -> Bool
 }
 
 extension VarlinkInterface {
     public func answerAtOnce(_ call: VarlinkCall, peer: VarlinkPeer) -> VarlinkAnswer? { nil }
+
+    public func start(_ call: VarlinkCall, peer: VarlinkPeer, finish: VarlinkFinish) -> Bool { false }
+}
+
+/// Ends a call begun by ``VarlinkInterface/start(_:peer:finish:)``.
+public struct VarlinkFinish: Sendable {
+    let deliver: @Sendable (@escaping @Sendable () throws -> VarlinkAnswer) -> Void
+
+    /// Answers the call with what `answer` returns, or with the error it
+    /// throws, as `handle` would: a `VarlinkError` is the reply, any other
+    /// error is logged and answered as an internal error. `answer` runs on
+    /// the connection's event loop, so that the thread calling this (a
+    /// writer, say) hands over the work of building the reply.
+    public func callAsFunction(_ answer: @escaping @Sendable () throws -> VarlinkAnswer) {
+        deliver(answer)
+    }
 }
 
 /// The one reply to a call answered at once.

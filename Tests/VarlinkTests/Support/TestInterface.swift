@@ -56,6 +56,10 @@ struct TestInterface: VarlinkInterface {
         # Answered at once (as Echo is): whether on an event loop.
         method Where(tag: string) -> (tag: string, eventLoop: bool)
 
+        # Started without a task, finished from another thread after the
+        # delay: with its tag, or failing with Failed or with a crash.
+        method Deferred(milliseconds: int, tag: string, outcome: ?string) -> (tag: string, eventLoop: bool)
+
         error Failed (reason: string)
         """
 
@@ -96,6 +100,12 @@ struct TestInterface: VarlinkInterface {
 
     struct Tag: Codable, Sendable, Equatable {
         var tag: String
+    }
+
+    struct Deferral: Codable, Sendable {
+        var milliseconds: Int
+        var tag: String
+        var outcome: String?
     }
 
     struct Place: Codable, Sendable, Equatable {
@@ -139,8 +149,40 @@ struct TestInterface: VarlinkInterface {
         }
     }
 
+    func start(_ call: VarlinkCall, peer: VarlinkPeer, finish: VarlinkFinish) -> Bool {
+        guard call.methodName == "Deferred" else { return false }
+        let deferral: Deferral
+        do {
+            deferral = try call.decodeParameters(Deferral.self)
+        } catch {
+            finish { throw error }
+            return true
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(deferral.milliseconds)) {
+            finish {
+                switch deferral.outcome {
+                case "fail": throw VarlinkError(name: "org.example.test.Failed", parameters: ["reason": "deferred"])
+                case "crash": throw Crashed()
+                default:
+                    return .parameters(
+                        Place(tag: deferral.tag, eventLoop: MultiThreadedEventLoopGroup.currentEventLoop != nil))
+                }
+            }
+        }
+        return true
+    }
+
     func handle(_ call: VarlinkCall, peer: VarlinkPeer, replies: VarlinkReplyWriter) async throws {
         switch call.methodName {
+        case "Deferred":
+            // Behind other calls: the same, from a task.
+            let deferral = try call.decodeParameters(Deferral.self)
+            try await Task.sleep(for: .milliseconds(deferral.milliseconds))
+            switch deferral.outcome {
+            case "fail": throw VarlinkError(name: "org.example.test.Failed", parameters: ["reason": "deferred"])
+            case "crash": throw Crashed()
+            default: try await replies.send(Place(tag: deferral.tag, eventLoop: false))
+            }
         case "Optional":
             try await replies.send(call.decodeParameters(Flag.self))
         case "Count":

@@ -159,30 +159,42 @@ public final class SQLiteStore: Store {
 
     // MARK: - Writer
 
+    /// The writer runs on a thread of its own, blocking on the queue and
+    /// on SQLite: as a task it waited, at every batch, behind the event
+    /// loops' work for its turn to run, and again to come back from GRDB's
+    /// queue. The task only waits for the thread to end.
     private func startWriter() {
         let task = Task.detached { [self] in
-            while let batch = await queue.next(max: Self.maxBatch) {
-                await commit(batch)
+            await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
+                let thread = Thread { [self] in
+                    while let batch = queue.next(max: Self.maxBatch) {
+                        commit(batch)
+                    }
+                    finished.resume()
+                }
+                thread.name = "casetrack-writer"
+                thread.stackSize = 8 << 20
+                thread.start()
             }
         }
         writerTask.withLock { $0 = task }
     }
 
-    private func commit(_ batch: [WriteQueue.Pending]) async {
+    private func commit(_ batch: [WriteQueue.Pending]) {
         let ledger = Ledger(pipelines: shared.withLock { $0.pipelines })
         let writer = self.writer
         let jobs = batch.map { ($0.mutation, $0.context) }
         let outcome: Result<[Result<MutationResult, any Error>], any Error>
         var counts: CommittedCounts?
         do {
-            let (results, committed) = try await pool.writeWithoutTransaction { db in
+            let (results, committed) = try pool.writeWithoutTransaction { db in
                 (try writer.apply(jobs, ledger: ledger, db: db), writer.committedCounts)
             }
             outcome = .success(results)
             counts = committed
         } catch {
             outcome = .failure(error)
-            counts = try? await pool.writeWithoutTransaction { db in
+            counts = try? pool.writeWithoutTransaction { db in
                 try writer.reset(db: db)
                 return writer.committedCounts
             }

@@ -1,4 +1,5 @@
 import CaseTrackCore
+import Dispatch
 import Synchronization
 
 /// Mutations waiting for the writer, taken a batch at a time.
@@ -13,41 +14,48 @@ final class WriteQueue: Sendable {
 
     private struct State {
         var items: [Pending] = []
-        var waiter: CheckedContinuation<Void, Never>?
+        /// The writer's thread sleeps on `wake` until there is work.
+        var writerIsWaiting = false
         var closed = false
     }
 
     private let state = Mutex(State())
+    private let wake = DispatchSemaphore(value: 0)
 
     /// Queues a mutation; false once the queue is closed.
     func enqueue(_ pending: Pending) -> Bool {
-        let (accepted, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
-            guard !state.closed else { return (false, nil) }
+        let (accepted, wakeWriter) = state.withLock { state -> (Bool, Bool) in
+            guard !state.closed else { return (false, false) }
             state.items.append(pending)
-            defer { state.waiter = nil }
-            return (true, state.waiter)
+            defer { state.writerIsWaiting = false }
+            return (true, state.writerIsWaiting)
         }
-        waiter?.resume()
+        if wakeWriter { wake.signal() }
         return accepted
     }
 
     /// Stops accepting; the writer still drains what is queued.
     func close() {
-        let waiter = state.withLock { state in
+        let wakeWriter = state.withLock { state in
             state.closed = true
-            defer { state.waiter = nil }
-            return state.waiter
+            defer { state.writerIsWaiting = false }
+            return state.writerIsWaiting
         }
-        waiter?.resume()
+        if wakeWriter { wake.signal() }
     }
 
     var count: Int { state.withLock { $0.items.count } }
 
-    /// Waits for work and takes up to `max` items; nil once closed and drained.
-    func next(max: Int) async -> [Pending]? {
+    /// Blocks the calling thread (the writer's own) until there is work,
+    /// and takes up to `max` items; nil once closed and drained.
+    func next(max: Int) -> [Pending]? {
         while true {
-            let batch = state.withLock { state -> [Pending]? in
-                guard !state.items.isEmpty else { return nil }
+            let batch = state.withLock { state -> [Pending]?? in
+                if state.items.isEmpty {
+                    if state.closed { return .some(nil) }
+                    state.writerIsWaiting = true
+                    return nil
+                }
                 if state.items.count <= max {
                     defer { state.items = [] }
                     return state.items
@@ -57,16 +65,7 @@ final class WriteQueue: Sendable {
                 return batch
             }
             if let batch { return batch }
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                state.withLock { state in
-                    if !state.items.isEmpty || state.closed {
-                        continuation.resume()
-                    } else {
-                        state.waiter = continuation
-                    }
-                }
-            }
-            if state.withLock({ $0.closed && $0.items.isEmpty }) { return nil }
+            wake.wait()
         }
     }
 }

@@ -109,7 +109,10 @@ let package = Package(
         // The in-memory ledger model that the core and store tests share.
         .target(name: "LedgerTestSupport", dependencies: ["CaseTrackCore"], path: "Tests/LedgerTestSupport"),
         .testTarget(
-            name: "CaseTrackStoreTests", dependencies: ["CaseTrackStore", "CaseTrackCore", "LedgerTestSupport"]),
+            name: "CaseTrackStoreTests",
+            dependencies: [
+                "CaseTrackStore", "CaseTrackCore", "LedgerTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(
             name: "VarlinkTests", dependencies: ["Varlink", .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"], exclude: ["start-journald.sh"]),

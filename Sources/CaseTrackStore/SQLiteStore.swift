@@ -167,12 +167,12 @@ public final class SQLiteStore: Store {
         let task = Task.detached { [self] in
             await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
                 let thread = Thread { [self] in
+                    nameThisThread("store-writer")
                     while let batch = queue.next(max: Self.maxBatch) {
                         commit(batch)
                     }
                     finished.resume()
                 }
-                thread.name = "casetrack-writer"
                 thread.stackSize = 8 << 20
                 thread.start()
             }

@@ -1,5 +1,6 @@
 import CaseTrackCore
 import Foundation
+import GRDB
 import Testing
 
 @testable import CaseTrackStore
@@ -31,6 +32,40 @@ struct CheckpointTests {
             // The checkpointer restarts the WAL long before the writer's own limit.
             #expect(largestWAL < Int(Checkpointer.writerLimit) * 4096)
             #expect(try await store.verify() == [])
+        }
+    }
+
+    /// Past the threshold every commit asks for a checkpoint; while a reader
+    /// holds an old snapshot the WAL cannot start over, so they keep asking.
+    /// The checkpointer still runs at most once per pause, not per commit.
+    @Test("a stream of commits past the threshold gets at most one checkpoint per pause")
+    func restsBetweenRuns() async throws {
+        try await StoreFixture.withStore { store, path in
+            _ = try await store.apply(
+                .createCohort(id: "afghans-pk", pipeline: "resettlement", title: nil, attributes: [:]),
+                context: StoreFixture.context())
+            let snapshot = try store.pool.makeSnapshot()
+            var batch = 0
+            while try Self.size(path + "-wal") < Int(Checkpointer.threshold) * 4096 {
+                let cases = (0..<1000).map { NewCase(id: "PK-\(batch)-\($0)", persons: 1) }
+                _ = try await store.apply(.importCases(cohort: "afghans-pk", cases: cases), context: StoreFixture.context())
+                batch += 1
+            }
+            let runsBefore = store.checkpointer.status.runs
+            let start = ContinuousClock.now
+            var commits = 0
+            while ContinuousClock.now - start < .seconds(1) {
+                _ = try await store.apply(
+                    .intake(cohort: "afghans-pk", state: nil, persons: 1, note: nil), context: StoreFixture.context())
+                commits += 1
+            }
+            let elapsed = ContinuousClock.now - start
+            let runs = store.checkpointer.status.runs - runsBefore
+            try #require(commits >= 20, "too few commits to tell: \(commits)")
+            #expect(runs >= 1, "no checkpoint ran past the threshold")
+            let pauses = Int(elapsed / .milliseconds(100)) + 2
+            #expect(runs <= pauses, "\(runs) checkpoints for \(commits) commits in \(elapsed)")
+            _ = try await snapshot.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cases") }
         }
     }
 

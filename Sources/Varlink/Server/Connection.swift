@@ -4,8 +4,13 @@ import NIOCore
 import Synchronization
 
 /// One client connection of a `VarlinkServer`: reads calls, hands each to
-/// its interface in a task of its own, and closes when the client is done,
-/// breaks the protocol, or the server shuts down.
+/// its interface, and closes when the client is done, breaks the protocol,
+/// or the server shuts down.
+///
+/// A call with nothing ahead of it is answered or started on the event loop
+/// that read it (`read`); any other goes to the connection's reading task
+/// (`serve`), which admits it in turn and runs it in a task of its own, or
+/// answers it at once itself.
 final class Connection: Sendable {
     let channel: any Channel
     let peer: VarlinkPeer

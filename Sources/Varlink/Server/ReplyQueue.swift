@@ -203,12 +203,7 @@ final class ReplyQueue: Sendable {
         let resume = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             var resume: [CheckedContinuation<Void, Never>] = []
             if !state.isClosed, let index = state.index(of: id), !state.slots[offset: index].finished {
-                if index == 0 {
-                    resume = writeHeadAndReleased(message, state: &state)
-                } else {
-                    state.slots[offset: index].buffered = message
-                    state.slots[offset: index].finished = true
-                }
+                resume = close(slotAt: index, reply: message, state: &state)
             }
             state.runningShortCalls -= 1
             if let waiter = state.takeDrainWaiterIfComplete() { resume.append(waiter) }
@@ -232,17 +227,11 @@ final class ReplyQueue: Sendable {
                 guard let index = state.index(of: id), !state.slots[offset: index].finished else {
                     return .fail(.alreadyFinished)
                 }
-                if index == 0 {
-                    if final {
-                        let written = self.writeHeadAndReleased(message, state: &state)
-                        return .done(resume: written)
-                    }
-                    return .awaitWrite(channel.writeAndFlush(message))
-                }
                 if final {
-                    state.slots[offset: index].buffered = message
-                    state.slots[offset: index].finished = true
-                    return .done(resume: [])
+                    return .done(resume: self.close(slotAt: index, reply: message, state: &state))
+                }
+                if index == 0 {
+                    return .awaitWrite(channel.writeAndFlush(message))
                 }
                 return .waitForHead
             }
@@ -270,13 +259,23 @@ final class ReplyQueue: Sendable {
     func abandon(slot id: Int) {
         let resume = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             guard let index = state.index(of: id), !state.slots[offset: index].finished else { return [] }
-            if index == 0 {
-                return writeHeadAndReleased(nil, state: &state)
-            }
-            state.slots[offset: index].finished = true
-            return []
+            return close(slotAt: index, reply: nil, state: &state)
         }
         for continuation in resume { continuation.resume() }
+    }
+
+    /// Closes the open slot at `index` with `message` as its final reply
+    /// (none: no reply): written now if the slot is the head, else kept until
+    /// it is. Under the lock; returns the waiters to resume after it.
+    private func close(
+        slotAt index: Int, reply message: ByteBuffer?, state: inout State
+    ) -> [CheckedContinuation<Void, Never>] {
+        if index == 0 {
+            return writeHeadAndReleased(message, state: &state)
+        }
+        state.slots[offset: index].buffered = message
+        state.slots[offset: index].finished = true
+        return []
     }
 
     /// Whether the call in `slot` has not sent its final reply yet.

@@ -22,13 +22,10 @@ struct TrackerInterface: VarlinkInterface {
         do {
             _ = try authorize(method, peer: peer)
             return try atOnce(method, call: call)
-        } catch let error as VarlinkError {
-            return .error(error)
-        } catch let error as TrackerError {
-            return .error(Self.error(error))
         } catch {
-            // Not expected of these methods: the call goes to `handle`, which reports it.
-            return nil
+            // Anything but the interface's own errors is not expected of these
+            // methods: the call then goes to `handle`, which reports it.
+            return (answering(error, of: method) as? VarlinkError).map { .error($0) }
         }
     }
 
@@ -68,7 +65,7 @@ struct TrackerInterface: VarlinkInterface {
     /// Transitions, moves and intakes go to the store's writer from the
     /// event loop, and are answered from its completion.
     func start(_ call: VarlinkCall, peer: VarlinkPeer, finish: VarlinkFinish) -> Bool {
-        guard let method = Self.method(call.method), [.transition, .move, .intake].contains(method) else { return false }
+        guard let method = Self.method(call.method), method.startsWithoutTask else { return false }
         let submission: (mutation: Mutation, requestId: String?, reply: @Sendable (MutationResult) throws -> VarlinkAnswer)
         do {
             let identity = try authorize(method, peer: peer)
@@ -79,9 +76,11 @@ struct TrackerInterface: VarlinkInterface {
             case .move:
                 let input = try call.decodeParameters(Wire.MoveIn.self)
                 submission = (input.mutation, input.requestId, Self.eventReply)
-            default:
+            case .intake:
                 let input = try call.decodeParameters(Wire.IntakeIn.self)
                 submission = (input.mutation, input.requestId, Self.eventReply)
+            default:
+                return false
             }
             try tracker.submit(submission.mutation, actor: identity, requestId: submission.requestId) { result in
                 finish { [self] in

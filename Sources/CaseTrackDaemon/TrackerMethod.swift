@@ -59,4 +59,13 @@ public enum TrackerMethod: String, Sendable, CaseIterable {
         default: false
         }
     }
+
+    /// Handed to the store's writer from the event loop that read the call
+    /// and answered from the writer's completion, without a task.
+    var startsWithoutTask: Bool {
+        switch self {
+        case .transition, .move, .intake: true
+        default: false
+        }
+    }
 }

@@ -72,14 +72,14 @@ let package = Package(
         .executableTarget(
             name: "casetrackctl",
             dependencies: [
-                "Varlink", "CaseFileFormat",
+                "Varlink", "CaseFileFormat", "CaseTrackCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
         .executableTarget(
             name: "LoadGenerator",
             dependencies: [
-                "Varlink",
+                "Varlink", "CaseTrackCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/LoadGenerator",

@@ -61,6 +61,8 @@ echo "-- durable transitions, 16 clients, one call in flight each, ${seconds}s"
 bench --clients 16 --duration "$seconds" --mix transition=100
 echo "-- durable transitions, 16 clients keeping 16 calls in flight each (256 connections)"
 bench --clients 16 --depth 16 --duration "$seconds" --mix transition=100
+echo "-- the same with random request ids (UUID v4, as a client of its own might send) instead of casetrackctl's time-ordered ones"
+bench --clients 16 --depth 16 --duration "$seconds" --mix transition=100 --random-request-ids
 echo "-- transitions with DescribeCohort reads under load, 16 clients"
 bench --clients 16 --duration "$seconds" --mix transition=90,read=10
 echo "-- idle DescribeCohort latency, 1 client"

@@ -1,3 +1,4 @@
+import CaseTrackCore
 import Glibc
 
 /// One client of the load, run on an OS thread of its own: `depth`
@@ -14,14 +15,20 @@ struct LoadClient {
     private let describeCohort: String
     private let moveParameters: String
     private var random: SplitMix64
+    private let requestIds: RequestIDs
     private var latencies: [LoadGenerator.Kind: [Double]] = [:]
+
+    /// The kind of request ids the client sends with its mutations.
+    enum RequestIDs {
+        /// As casetrackctl makes them (`RequestID`, UUID version 7).
+        case timeOrdered
+        /// Random, UUID version 4.
+        case random
+    }
 
     /// A connection and the cases it owns.
     private struct Slot {
         var connection: BlockingConnection
-        /// Prefix of this slot's request ids; a counter completes each.
-        let requestIdPrefix: String
-        var calls = 0
         let owned: [Int]
         var turn = 0
         var booked: [Bool]
@@ -33,12 +40,12 @@ struct LoadClient {
     /// `cohort` and named `B<run>-<index>-<n>` for n below `casesPerClient`.
     init(
         index: Int, run: String, cohort: String, connections: [BlockingConnection], casesPerClient: Int,
-        weights: [(LoadGenerator.Kind, Int)]
+        weights: [(LoadGenerator.Kind, Int)], requestIds: RequestIDs
     ) {
         let depth = connections.count
         slots = connections.enumerated().map { slot, connection in
             Slot(
-                connection: connection, requestIdPrefix: "\(run)-\(index)-\(slot)-",
+                connection: connection,
                 owned: Array(stride(from: slot, to: casesPerClient, by: depth)),
                 booked: [Bool](repeating: false, count: casesPerClient))
         }
@@ -48,6 +55,7 @@ struct LoadClient {
         moveParameters = #""cohort":"\#(cohort)","from":"referred","to":"prescreened","persons":1"#
         var seed = SystemRandomNumberGenerator()
         random = SplitMix64(state: seed.next())
+        self.requestIds = requestIds
         for (kind, weight) in weights where weight > 0 {
             latencies[kind, default: []].reserveCapacity(1 << 16)
         }
@@ -103,12 +111,12 @@ struct LoadClient {
             let event = slots[slot].booked[caseIndex] ? "travel-cancelled" : "travel-booked"
             slots[slot].booked[caseIndex].toggle()
             slots[slot].turn = (slots[slot].turn + 1) % slots[slot].owned.count
-            let requestId = nextRequestId(slot)
+            let requestId = nextRequestId()
             message =
                 #"{"method":"io.casetrack.Tracker.Transition","parameters":{"#
                 + #""caseId":"\#(caseIdPrefix)\#(caseIndex)","event":"\#(event)","requestId":"\#(requestId)"}}"# + "\0"
         case .move:
-            let requestId = nextRequestId(slot)
+            let requestId = nextRequestId()
             message =
                 #"{"method":"io.casetrack.Tracker.Move","parameters":{\#(moveParameters),"requestId":"\#(requestId)"}}"#
                 + "\0"
@@ -122,10 +130,18 @@ struct LoadClient {
         try slots[slot].connection.send(message)
     }
 
-    /// `<run>-<client>-<slot>-<counter>`: unique across clients and runs.
-    private mutating func nextRequestId(_ slot: Int) -> String {
-        slots[slot].calls += 1
-        return "\(slots[slot].requestIdPrefix)\(slots[slot].calls)"
+    /// A request id of the kind asked for: 122 random bits, or 74 and the
+    /// time, unique across clients and runs either way.
+    private mutating func nextRequestId() -> String {
+        switch requestIds {
+        case .timeOrdered:
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            let time = Timestamp(millisecondsSinceEpoch: Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000)
+            return RequestID.make(at: time, using: &random)
+        case .random:
+            return RequestID.random(using: &random)
+        }
     }
 }
 

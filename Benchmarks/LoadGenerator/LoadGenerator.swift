@@ -29,6 +29,12 @@ struct LoadGenerator: AsyncParsableCommand {
     @Option(help: "Weights of call kinds: transition, move, read (DescribeCohort), status.")
     var mix = "transition=100"
     @Option(help: "Cases per client.") var casesPerClient = 200
+    @Flag(
+        help: """
+            Send random request ids (UUID version 4, as a client of its own might) instead of \
+            the time-ordered ones casetrackctl sends (RequestID, UUID version 7).
+            """)
+    var randomRequestIds = false
     @Flag(help: "Print figures as JSON.") var json = false
 
     func validate() throws {
@@ -64,12 +70,13 @@ struct LoadGenerator: AsyncParsableCommand {
         let started = monotonicNanoseconds()
         let deadline = started + UInt64(duration * 1e9)
         let casesPerClient = self.casesPerClient
+        let requestIds: LoadClient.RequestIDs = randomRequestIds ? .random : .timeOrdered
         let results = await withCheckedContinuation { finished in
             let merged = MergedLatencies(clients: clients, finished: finished)
             for (index, connections) in connections.enumerated() {
                 let client = LoadClient(
                     index: index, run: run, cohort: cohort, connections: connections,
-                    casesPerClient: casesPerClient, weights: weights)
+                    casesPerClient: casesPerClient, weights: weights, requestIds: requestIds)
                 Thread {
                     Thread.current.name = "bench-client-\(index)"
                     var client = client

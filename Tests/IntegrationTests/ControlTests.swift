@@ -54,6 +54,11 @@ struct ControlTests {
         let events = ((history.json as? [String: Any])?["events"] as? [[String: Any]]) ?? []
         #expect(events.map { $0["kind"] as? String ?? "" } == ["cohort-created", "intake", "move", "case-added", "transition"])
         #expect(events.allSatisfy { $0["actor"] as? String == "root" })
+        // Each mutation carried a fresh time-ordered request id (UUID version 7), the cheap kind for the store.
+        let requestIds = events.compactMap { $0["requestId"] as? String }
+        #expect(requestIds.count == 5 && Set(requestIds).count == 5)
+        #expect(requestIds.allSatisfy { UUID(uuidString: $0) != nil && Array($0)[14] == "7" }, "\(requestIds)")
+        #expect(requestIds == requestIds.sorted())
 
         let verify = try ctl("verify")
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")

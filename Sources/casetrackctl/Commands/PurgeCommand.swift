@@ -22,7 +22,7 @@ struct PurgeCommand: AsyncParsableCommand {
     func run() async throws {
         try await global.withDaemon { daemon in
             let reply = try await daemon.call(
-                "Purge", ["closedBefore": .string(closedBefore), "requestId": .string(UUID().uuidString)])
+                "Purge", ["closedBefore": .string(closedBefore), "requestId": newRequestID()])
             global.print(reply) {
                 let cases = reply["cases"]?.intValue.map { Formatting.count(Int($0)) } ?? "?"
                 let persons = reply["persons"]?.intValue.map { Formatting.count(Int($0)) } ?? "?"

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CaseTrackCore
 import Foundation
 import Varlink
 
@@ -57,9 +58,14 @@ extension JSONValue {
     }
 }
 
-/// A fresh request id for one mutation, so a retried call is applied once.
+/// A fresh request id for one mutation, so a retried call is applied once:
+/// a time-ordered one (`RequestID`), which the store records cheaply.
 func newRequestID() -> JSONValue {
-    .string(UUID().uuidString.lowercased())
+    .string(newRequestIDText())
+}
+
+func newRequestIDText() -> String {
+    RequestID.make(at: Timestamp(millisecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))))
 }
 
 extension GlobalOptions {

@@ -71,7 +71,7 @@ struct Importer {
     let batchSize: Int
     let fromUnregistered: Bool
     /// Each batch's requestId is this run's id and the batch number.
-    let runID = UUID().uuidString.lowercased()
+    let runID = newRequestIDText()
 
     struct Result {
         var committed: [ImportBatch] = []

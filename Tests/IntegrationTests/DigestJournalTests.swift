@@ -47,7 +47,6 @@ struct DigestJournalTests {
         let markdown = try casetrackctl(
             ["digest", "--cohort", "digested", "--format", "md", "--published"], socket: daemon.socket)
         #expect(markdown.stdout.contains("| Deported while waiting (deported) | <5 |"))
-        let pid = daemon.process.processIdentifier
         #expect(daemon.stop() == 0)
         let digest = try #require(published, "no digest written in 20 s")
         #expect(digest["suppressionThreshold"] as? Int == 5)
@@ -59,9 +58,8 @@ struct DigestJournalTests {
         // journald on a busy test host can take a few seconds to index.
         for _ in 0..<150 {
             _ = try run(["journalctl", "--sync"])
-            let text = try run([
-                "journalctl", "-o", "json", "_PID=\(pid)", "MESSAGE_ID=\(Self.digestMessageID)", "--no-pager",
-            ])
+            let text = try run(
+                ["journalctl", "-o", "json", "MESSAGE_ID=\(Self.digestMessageID)", "--no-pager"] + daemon.journalMatch)
             entries = text.split(separator: "\n").compactMap {
                 try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
             }

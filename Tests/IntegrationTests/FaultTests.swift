@@ -536,7 +536,7 @@ struct JournalGoneTests {
         var cohorts: Set<String> = []
         for _ in 0..<50 {
             _ = try? runCommand("/usr/bin/journalctl", ["--sync"])
-            let text = (try? runCommand("/usr/bin/journalctl", ["-o", "json", "_PID=\(pid)", "--no-pager"])) ?? ""
+            let text = (try? runCommand("/usr/bin/journalctl", ["-o", "json", "--no-pager"] + daemon.journalMatch)) ?? ""
             cohorts = Set(
                 text.split(separator: "\n").compactMap {
                     (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["COHORT"] as? String

@@ -65,8 +65,18 @@ final class DaemonProcess {
         process.standardOutput = FileHandle.nullDevice
     }
 
+    /// When `start` was called, in whole seconds since the epoch, rounded down.
+    private(set) var startedAt = 0
+
+    /// journalctl's match for this daemon's entries: its PID, from when it
+    /// started (the journal outlives test runs, and PIDs are reused).
+    var journalMatch: [String] {
+        ["_PID=\(process.processIdentifier)", "--since", "@\(startedAt)"]
+    }
+
     /// Starts the daemon and waits until its socket answers.
     func start() throws {
+        startedAt = Int(Date().timeIntervalSince1970)
         try process.run()
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {

@@ -30,13 +30,12 @@ struct JournalTests {
             "io.casetrack.Tracker.AddCase",
             ["cohort": "journaled", "id": "J-1", "persons": 4, "state": "prescreened", "fromUnregistered": true])
         _ = try client.call("io.casetrack.Tracker.Transition", ["caseId": "J-1", "event": "interview-scheduled"])
-        let pid = daemon.process.processIdentifier
         #expect(daemon.stop() == 0)
 
         var entries: [[String: Any]] = []
         for _ in 0..<50 {
             _ = try run(["journalctl", "--sync"])
-            let text = try run(["journalctl", "-o", "json", "_PID=\(pid)", "--no-pager"])
+            let text = try run(["journalctl", "-o", "json", "--no-pager"] + daemon.journalMatch)
             entries = text.split(separator: "\n").compactMap {
                 try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
             }

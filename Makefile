@@ -4,10 +4,10 @@
 
 SWIFT        ?= swift
 # Everything `make test` needs, installed with one `apt-get update`: the build,
-# the tests (journald, setpriv, mkfs.ext4 and loop devices for the fault
+# the tests (journald, setpriv, the sqlite3 shell, mkfs.ext4 and loop devices for the fault
 # tests) and the package's end-to-end test (dpkg-deb, lintian, debootstrap,
 # systemd-nspawn).
-DEB_PACKAGES := libsystemd-dev libsqlite3-dev pkg-config systemd python3 python3-pip procps util-linux \
+DEB_PACKAGES := libsystemd-dev libsqlite3-dev sqlite3 pkg-config systemd python3 python3-pip procps util-linux \
                 e2fsprogs passwd dpkg-dev binutils lintian debootstrap systemd-container
 PYTHON       ?= python3
 RUN_DIR      ?= $(CURDIR)/.run

@@ -104,6 +104,11 @@ struct BoundStatement {
         sqlite3_column_int64(handle, column)
     }
 
+    /// Whether a column of the current row (0-based) is NULL.
+    func isNull(at column: Int32) -> Bool {
+        sqlite3_column_type(handle, column) == SQLITE_NULL
+    }
+
     /// Ends the current run of a query before its last row.
     func reset() {
         sqlite3_reset(handle)

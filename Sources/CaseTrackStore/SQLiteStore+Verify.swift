@@ -4,8 +4,9 @@ import GRDB
 extension SQLiteStore {
     /// Checks the invariants against the stored data: a gap-free sequence,
     /// counts equal to what the cases imply and to what the log implies, no
-    /// negative count, every case in the state its last event left it in and
-    /// in a state its pipeline defines, and SQLite's own integrity check.
+    /// negative count, every case's chain of events whole, every case in the
+    /// state its last event left it in and in a state its pipeline defines,
+    /// and SQLite's own integrity check.
     public func verify() async throws -> [VerificationProblem] {
         let pipelines = shared.withLock { $0.pipelines }
         return try await pool.read { db in
@@ -98,11 +99,45 @@ extension SQLiteStore {
                 }
             }
 
+            // Each case's history is a chain: the case names its latest
+            // event, each event the case's one before.
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    WITH latest AS (SELECT case_id, MAX(seq) AS seq FROM events WHERE case_id IS NOT NULL GROUP BY case_id)
+                    SELECT c.id AS id, c.last_seq AS named, latest.seq AS latest
+                    FROM cases c LEFT JOIN latest ON latest.case_id = c.id WHERE c.last_seq IS NOT latest.seq LIMIT 100
+                    """)
+            {
+                let named: Int64? = row["named"]
+                let latest: Int64? = row["latest"]
+                problem(
+                    "case-chain",
+                    "case '\(row["id"] as String)' names event \(named.map(String.init) ?? "none") as its latest, but its latest is \(latest.map(String.init) ?? "none")"
+                )
+            }
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT seq, case_id, case_prev, expected FROM (
+                        SELECT seq, case_id, case_prev, LAG(seq) OVER (PARTITION BY case_id ORDER BY seq) AS expected
+                        FROM events WHERE case_id IS NOT NULL
+                    ) WHERE case_prev IS NOT expected LIMIT 100
+                    """)
+            {
+                let linked: Int64? = row["case_prev"]
+                let expected: Int64? = row["expected"]
+                problem(
+                    "case-chain",
+                    "event \(row["seq"] as Int64) of case '\(row["case_id"] as String)' links to \(linked.map { "event \($0)" } ?? "no event") as the case's one before, but that is \(expected.map { "event \($0)" } ?? "none")"
+                )
+            }
+
             for row in try Row.fetchAll(
                 db,
                 sql: """
                     SELECT c.id AS id, c.state AS state, (
-                        SELECT to_state FROM events e WHERE e.case_id = c.id ORDER BY seq DESC LIMIT 1
+                        SELECT to_state FROM events e WHERE e.seq = c.last_seq AND e.case_id = c.id
                     ) AS logged FROM cases c WHERE logged IS NOT c.state LIMIT 100
                     """)
             {

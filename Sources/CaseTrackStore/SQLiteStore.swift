@@ -361,7 +361,7 @@ public final class SQLiteStore: Store {
     public func history(caseId: String) async throws -> [Event] {
         try await pool.read { db in
             try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT * FROM events WHERE case_id = ? ORDER BY seq"), arguments: [caseId]
+                db.cachedStatement(sql: Schema.caseEvents(select: "events.*")), arguments: [caseId]
             ).map(Rows.event)
         }
     }

@@ -2,6 +2,20 @@ import GRDB
 
 /// The store's schema, as named migrations. A shipped migration is never edited.
 enum Schema {
+    /// A query of the events of the case `?1`, from the latest back along
+    /// the chain (v5) for as long as it stays with the case and goes back
+    /// in time: `select` names the columns of `events`, in the order of seq.
+    static func caseEvents(select columns: String) -> String {
+        """
+        WITH RECURSIVE chain(seq) AS (
+            SELECT last_seq FROM cases WHERE id = ?1
+            UNION ALL
+            SELECT e.case_prev FROM chain JOIN events e ON e.seq = chain.seq WHERE e.case_id = ?1 AND e.case_prev < e.seq
+        )
+        SELECT \(columns) FROM chain JOIN events USING (seq) WHERE events.case_id = ?1 ORDER BY seq
+        """
+    }
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: cohorts, cases, counts, events, requests") { db in
@@ -85,6 +99,23 @@ enum Schema {
         // cohort/state index, or by reading the cases.
         migrator.registerMigration("v4: no deadline index") { db in
             try db.execute(sql: "DROP INDEX cases_by_deadline")
+        }
+        // A case's events were found through an index on (case_id, seq),
+        // which every transition added to at a random place: a page to write
+        // and fsync per transition. Now each case names its latest event and
+        // each event the case's previous one, written in rows the
+        // transition writes anyway; a case's history walks that chain.
+        migrator.registerMigration("v5: case event chain instead of the case index") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE cases ADD COLUMN last_seq INTEGER;
+                    ALTER TABLE events ADD COLUMN case_prev INTEGER;
+                    UPDATE events SET case_prev = (
+                        SELECT MAX(p.seq) FROM events p WHERE p.case_id = events.case_id AND p.seq < events.seq
+                    ) WHERE case_id IS NOT NULL;
+                    UPDATE cases SET last_seq = (SELECT MAX(e.seq) FROM events e WHERE e.case_id = cases.id);
+                    DROP INDEX events_by_case;
+                    """)
         }
         return migrator
     }

@@ -269,7 +269,16 @@ final class Writer: @unchecked Sendable {
             else { return nil }
             return record.deadline(in: pipeline)?.millisecondsSinceEpoch
         }
-        for effect in effects {
+        // The case whose add or move the next effect logs, and the seq of
+        // the case's event before it (its `last_seq` before this one).
+        var chained: (caseId: String, previous: Int64?)?
+        for (index, effect) in effects.enumerated() {
+            // The seq the case's next event gets, when the next effect logs this case (as the ledger's always does).
+            func nextEventSeq(of caseId: String) -> Int64? {
+                guard index + 1 < effects.count, case .appendEvent(let event) = effects[index + 1], event.caseId == caseId
+                else { return nil }
+                return nextSeq
+            }
             switch effect {
             case .createCohort(let cohort):
                 try db.cachedStatement(
@@ -286,8 +295,8 @@ final class Writer: @unchecked Sendable {
                 let insert = try BoundStatement(
                     db,
                     sql: """
-                        INSERT INTO cases(id, cohort, persons, state, entered_at, deadline, pipeline_version, attributes, created_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO cases(id, cohort, persons, state, entered_at, deadline, pipeline_version, attributes, created_at, last_seq)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """)
                 insert.bind(record.id, at: 1)
                 insert.bind(record.cohort, at: 2)
@@ -298,31 +307,48 @@ final class Writer: @unchecked Sendable {
                 insert.bind(record.pipelineVersion, at: 7)
                 insert.bind(Rows.encode(record.attributes), at: 8)
                 insert.bind(record.createdAt.millisecondsSinceEpoch, at: 9)
+                let logged = nextEventSeq(of: record.id)
+                insert.bind(logged, at: 10)
                 try insert.execute()
+                if logged != nil { chained = (record.id, nil) }
                 deltas[CountKey(cohort: record.cohort, state: record.state), default: CountDelta()].cases += 1
                 deltas[CountKey(cohort: record.cohort, state: record.state), default: CountDelta()].casePersons +=
                     record.persons
             case .moveCase(let record, let from):
+                let logged = nextEventSeq(of: record.id)
+                let previous = logged == nil ? nil : try lastSeq(ofCase: record.id, db: db)
                 let update = try BoundStatement(
-                    db, sql: "UPDATE cases SET state = ?, entered_at = ?, deadline = ?, pipeline_version = ? WHERE id = ?")
+                    db,
+                    sql: """
+                        UPDATE cases SET state = ?, entered_at = ?, deadline = ?, pipeline_version = ?,
+                            last_seq = COALESCE(?, last_seq)
+                        WHERE id = ?
+                        """)
                 update.bind(record.state, at: 1)
                 update.bind(record.enteredAt.millisecondsSinceEpoch, at: 2)
                 update.bind(try deadline(record), at: 3)
                 update.bind(record.pipelineVersion, at: 4)
-                update.bind(record.id, at: 5)
+                update.bind(logged, at: 5)
+                update.bind(record.id, at: 6)
                 try update.execute()
                 guard db.changesCount == 1 else { throw StoreError.unavailable("case \(record.id) vanished") }
+                if logged != nil { chained = (record.id, previous) }
                 deltas[CountKey(cohort: record.cohort, state: from), default: CountDelta()].cases -= 1
                 deltas[CountKey(cohort: record.cohort, state: from), default: CountDelta()].casePersons -= record.persons
                 deltas[CountKey(cohort: record.cohort, state: record.state), default: CountDelta()].cases += 1
                 deltas[CountKey(cohort: record.cohort, state: record.state), default: CountDelta()].casePersons +=
                     record.persons
             case .removeCase(let record):
+                let logged = try Int64.fetchAll(
+                    db.cachedStatement(sql: Schema.caseEvents(select: "seq")), arguments: [record.id])
                 try db.cachedStatement(sql: "DELETE FROM cases WHERE id = ?").execute(arguments: [record.id])
                 guard db.changesCount == 1 else { throw StoreError.unavailable("case \(record.id) vanished") }
-                // The log keeps what happened, but no longer whom it happened to.
-                try db.cachedStatement(sql: "UPDATE events SET case_id = NULL WHERE case_id = ?")
-                    .execute(arguments: [record.id])
+                // The log keeps what happened, but no longer whom it happened
+                // to, nor which of its events were one case's.
+                for seq in logged {
+                    try db.cachedStatement(sql: "UPDATE events SET case_id = NULL, case_prev = NULL WHERE seq = ?")
+                        .execute(arguments: [seq])
+                }
                 deltas[CountKey(cohort: record.cohort, state: record.state), default: CountDelta()].cases -= 1
                 deltas[CountKey(cohort: record.cohort, state: record.state), default: CountDelta()].casePersons -=
                     record.persons
@@ -330,11 +356,25 @@ final class Writer: @unchecked Sendable {
                 deltas[CountKey(cohort: cohort, state: state), default: CountDelta()].unregistered += delta
             case .appendEvent(var event):
                 event.seq = nextSeq
+                var previous: Int64?
+                if let caseId = event.caseId {
+                    if let chained, chained.caseId == caseId {
+                        previous = chained.previous
+                    } else {
+                        // Not right after the case's add or move: link it here.
+                        previous = try lastSeq(ofCase: caseId, db: db)
+                        let update = try BoundStatement(db, sql: "UPDATE cases SET last_seq = ? WHERE id = ?")
+                        update.bind(event.seq, at: 1)
+                        update.bind(caseId, at: 2)
+                        try update.execute()
+                    }
+                }
+                chained = nil
                 let insert = try BoundStatement(
                     db,
                     sql: """
-                        INSERT INTO events(seq, time, actor, kind, cohort, case_id, event, from_state, to_state, persons, note, request_id)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO events(seq, time, actor, kind, cohort, case_id, event, from_state, to_state, persons, note, request_id, case_prev)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """)
                 insert.bind(event.seq, at: 1)
                 insert.bind(event.time.millisecondsSinceEpoch, at: 2)
@@ -348,12 +388,24 @@ final class Writer: @unchecked Sendable {
                 insert.bind(event.persons, at: 10)
                 insert.bind(event.note, at: 11)
                 insert.bind(event.requestId, at: 12)
+                insert.bind(previous, at: 13)
                 try insert.execute()
                 nextSeq += 1
                 events.append(event)
             }
         }
         return events
+    }
+}
+
+extension Writer {
+    /// The seq of a case's latest event, if the case exists and has one.
+    fileprivate func lastSeq(ofCase id: String, db: Database) throws -> Int64? {
+        let query = try BoundStatement(db, sql: "SELECT last_seq FROM cases WHERE id = ?")
+        query.bind(id, at: 1)
+        guard try query.step() else { return nil }
+        defer { query.reset() }
+        return query.isNull(at: 0) ? nil : query.integer(at: 0)
     }
 }
 

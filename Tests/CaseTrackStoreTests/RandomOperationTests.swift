@@ -325,6 +325,15 @@ struct RandomOperationTests {
                 #expect(published == tables, "seed \(seed) batch \(batch): the published counts differ from the tables")
                 let problems = try await store.verify()
                 #expect(problems == [], "seed \(seed) batch \(batch)")
+                // Each case's history, walked along its chain, is its events in the log.
+                if batch % 10 == 0 || batch == batches {
+                    let logged = Dictionary(grouping: model.events.filter { $0.caseId != nil }, by: { $0.caseId! })
+                    for id in model.cases.keys.sorted() {
+                        let history = try await store.history(caseId: id)
+                        agrees = agrees && history == logged[id]
+                        #expect(history == logged[id], "seed \(seed) batch \(batch): the history of \(id) is not its events")
+                    }
+                }
                 // Once the store and the model part ways, later batches only repeat the news.
                 guard agrees, problems.isEmpty else { break }
             }

@@ -55,6 +55,24 @@ struct VerifyTests {
         }
     }
 
+    @Test("a case's history unlinked by hand, or pointed at an older event, shows as a case-chain problem")
+    func chainBroken() async throws {
+        try await StoreFixture.withTemporaryDirectory { directory in
+            let store = try await damagedStore(directory, "UPDATE events SET case_prev = NULL WHERE kind = 'transition'")
+            let problems = try await store.verify()
+            #expect(problems.map(\.check) == ["case-chain"])
+            #expect(problems.first?.message.contains("links to no event") == true, "\(problems)")
+            await store.close()
+        }
+        try await StoreFixture.withTemporaryDirectory { directory in
+            let store = try await damagedStore(
+                directory, "UPDATE cases SET last_seq = (SELECT MIN(seq) FROM events WHERE case_id = 'PK-1')")
+            let checks = try await store.verify().map(\.check)
+            #expect(checks == ["case-chain", "case-state"])
+            await store.close()
+        }
+    }
+
     @Test("a case moved by hand, without an event, shows as a case-state and a counts problem")
     func caseMovedByHand() async throws {
         try await StoreFixture.withTemporaryDirectory { directory in

@@ -67,6 +67,8 @@ echo "-- transitions with DescribeCohort reads under load, 16 clients"
 bench --clients 16 --duration "$seconds" --mix transition=90,read=10
 echo "-- idle DescribeCohort latency, 1 client"
 bench --clients 1 --duration "$seconds" --mix read=100 --cases-per-client 1
+echo "-- the machine's floor for that: the same client and a server thread that only answers"
+"$bin/casetrack-bench" --echo-floor --duration "$seconds"
 stop_daemon
 
 echo "-- import of $rows cases from CSV"

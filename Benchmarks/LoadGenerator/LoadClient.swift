@@ -122,7 +122,7 @@ struct LoadClient {
                 + "\0"
         case .read:
             message = describeCohort
-        case .status:
+        case .status, .echo:  // (--mix takes no echo)
             message = #"{"method":"io.casetrack.Tracker.GetStatus"}"# + "\0"
         }
         slots[slot].inFlight = kind

@@ -35,6 +35,12 @@ struct LoadGenerator: AsyncParsableCommand {
             the time-ordered ones casetrackctl sends (RequestID, UUID version 7).
             """)
     var randomRequestIds = false
+    @Flag(
+        help: """
+            Measure the machine's floor instead: the same client calling a server thread of this \
+            process that only answers, one call at a time, for --duration. No daemon is needed.
+            """)
+    var echoFloor = false
     @Flag(help: "Print figures as JSON.") var json = false
 
     func validate() throws {
@@ -44,6 +50,12 @@ struct LoadGenerator: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if echoFloor {
+            let started = monotonicNanoseconds()
+            let latencies = try EchoFloor.measure(until: started + UInt64(duration * 1e9))
+            report([.echo: latencies], seconds: Double(monotonicNanoseconds() - started) / 1e9)
+            return
+        }
         let weights = try parseMix(mix)
         let setupClient = try await VarlinkClient.connect(unixPath: socket)
         let cohort = "bench-\(UInt32.random(in: 0...UInt32.max))"
@@ -117,13 +129,14 @@ struct LoadGenerator: AsyncParsableCommand {
         }
     }
 
-    enum Kind: String, CaseIterable, Sendable { case transition, move, read, status }
+    /// The kinds of call; `echo` is the floor's, not the daemon's.
+    enum Kind: String, CaseIterable, Sendable { case transition, move, read, status, echo }
 
     func parseMix(_ text: String) throws -> [(Kind, Int)] {
         let weights = try text.split(separator: ",").map { part in
             let pieces = part.split(separator: "=")
-            guard pieces.count == 2, let kind = Kind(rawValue: String(pieces[0])), let weight = Int(pieces[1]),
-                weight >= 0
+            guard pieces.count == 2, let kind = Kind(rawValue: String(pieces[0])), kind != .echo,
+                let weight = Int(pieces[1]), weight >= 0
             else { throw ValidationError("--mix takes kind=weight pairs, e.g. transition=80,read=20") }
             return (kind, weight)
         }
@@ -159,7 +172,11 @@ struct LoadGenerator: AsyncParsableCommand {
             print(String(decoding: (try? encoder.encode(figures)) ?? Data(), as: UTF8.self))
             return
         }
-        print("clients=\(clients) depth=\(depth) duration=\(String(format: "%.1f", seconds))s mix=\(mix)")
+        if echoFloor {
+            print("echo floor: one client, a server thread that only answers, duration=\(String(format: "%.1f", seconds))s")
+        } else {
+            print("clients=\(clients) depth=\(depth) duration=\(String(format: "%.1f", seconds))s mix=\(mix)")
+        }
         print("kind        calls      per s     p50 µs     p99 µs    p999 µs     max µs")
         for figure in figures {
             print(

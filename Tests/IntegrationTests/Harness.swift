@@ -11,6 +11,7 @@ enum Binaries {
         .deletingLastPathComponent().deletingLastPathComponent().path
     static var daemon: String { directory + "/casetrackd" }
     static var control: String { directory + "/casetrackctl" }
+    static var bench: String { directory + "/casetrack-bench" }
     static var pipelines: String { packageRoot + "/Config/pipelines" }
 }
 

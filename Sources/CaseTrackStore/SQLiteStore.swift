@@ -171,6 +171,8 @@ public final class SQLiteStore: Store {
                     while let batch = queue.next(max: Self.maxBatch) {
                         commit(batch)
                     }
+                    // Statements still prepared would keep the connection from closing.
+                    pool.writeWithoutTransaction { _ in writer.statements.removeAll() }
                     finished.resume()
                 }
                 thread.stackSize = 8 << 20

@@ -22,6 +22,12 @@ final class Writer: @unchecked Sendable {
     /// Set while `committedCounts` may not match the tables (a transaction
     /// failed and the tables could not be read again yet).
     private var countsAreStale = false
+    /// The writer's prepared statements.
+    let statements = StatementCache()
+    /// The `last_seq` of the case the ledger last read for the mutation
+    /// being applied (`TransactionReader.caseRecord`), taken by the move
+    /// that follows instead of reading it again.
+    fileprivate var caseReadLastSeq: (caseId: String, seq: Int64?)?
 
     init(nextSeq: Int64, counts: CommittedCounts) {
         self.nextSeq = nextSeq
@@ -103,8 +109,9 @@ final class Writer: @unchecked Sendable {
     ) throws -> Result<MutationResult, any Error> {
         let seqBefore = nextSeq
         var writing = false
+        caseReadLastSeq = nil
         do {
-            if let requestId = context.requestId, try Self.isRemembered(requestId, db: db),
+            if let requestId = context.requestId, try isRemembered(requestId, db: db),
                 let stored = try Row.fetchOne(
                     db.cachedStatement(sql: "SELECT kind, seq, count, pipeline_version FROM requests WHERE id = ?"), arguments: [requestId])
             {
@@ -120,8 +127,7 @@ final class Writer: @unchecked Sendable {
                 let result = plan.result(appended: events)
                 if let requestId = context.requestId {
                     let (kind, seq, count, version) = StoredResult.remember(result, events: events)
-                    let insert = try BoundStatement(
-                        db, sql: "INSERT INTO requests(id, kind, seq, count, pipeline_version) VALUES (?, ?, ?, ?, ?)")
+                    let insert = try statements("INSERT INTO requests(id, kind, seq, count, pipeline_version) VALUES (?, ?, ?, ?, ?)", db)
                     insert.bind(requestId, at: 1)
                     insert.bind(kind, at: 2)
                     insert.bind(seq, at: 3)
@@ -168,12 +174,11 @@ final class Writer: @unchecked Sendable {
         // UPDATE first: an INSERT … ON CONFLICT checks CHECK constraints on the
         // row it would insert, so a negative delta cannot go through it.
         for (key, delta) in pending {
-            let update = try BoundStatement(
-                db,
-                sql: """
-                    UPDATE counts SET cases = cases + ?, case_persons = case_persons + ?, unregistered = unregistered + ?
-                    WHERE cohort = ? AND state = ?
-                    """)
+            let update = try statements(
+                """
+                UPDATE counts SET cases = cases + ?, case_persons = case_persons + ?, unregistered = unregistered + ?
+                WHERE cohort = ? AND state = ?
+                """, db)
             update.bind(delta.cases, at: 1)
             update.bind(delta.casePersons, at: 2)
             update.bind(delta.unregistered, at: 3)
@@ -181,8 +186,7 @@ final class Writer: @unchecked Sendable {
             update.bind(key.state, at: 5)
             try update.execute()
             if db.changesCount == 0 {
-                let insert = try BoundStatement(
-                    db, sql: "INSERT INTO counts(cohort, state, cases, case_persons, unregistered) VALUES (?, ?, ?, ?, ?)")
+                let insert = try statements("INSERT INTO counts(cohort, state, cases, case_persons, unregistered) VALUES (?, ?, ?, ?, ?)", db)
                 insert.bind(key.cohort, at: 1)
                 insert.bind(key.state, at: 2)
                 insert.bind(delta.cases, at: 3)
@@ -201,8 +205,8 @@ final class Writer: @unchecked Sendable {
     }
 
     /// Whether a request id has an answer on record (a retry); most have none.
-    private static func isRemembered(_ requestId: String, db: Database) throws -> Bool {
-        let query = try BoundStatement(db, sql: "SELECT 1 FROM requests WHERE id = ?")
+    private func isRemembered(_ requestId: String, db: Database) throws -> Bool {
+        let query = try statements("SELECT 1 FROM requests WHERE id = ?", db)
         query.bind(requestId, at: 1)
         return try query.returnsRow()
     }
@@ -292,12 +296,11 @@ final class Writer: @unchecked Sendable {
                 ])
                 created = cohort
             case .addCase(let record):
-                let insert = try BoundStatement(
-                    db,
-                    sql: """
-                        INSERT INTO cases(id, cohort, persons, state, entered_at, deadline, pipeline_version, attributes, created_at, last_seq)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """)
+                let insert = try statements(
+                    """
+                    INSERT INTO cases(id, cohort, persons, state, entered_at, deadline, pipeline_version, attributes, created_at, last_seq)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, db)
                 insert.bind(record.id, at: 1)
                 insert.bind(record.cohort, at: 2)
                 insert.bind(record.persons, at: 3)
@@ -317,13 +320,12 @@ final class Writer: @unchecked Sendable {
             case .moveCase(let record, let from):
                 let logged = nextEventSeq(of: record.id)
                 let previous = logged == nil ? nil : try lastSeq(ofCase: record.id, db: db)
-                let update = try BoundStatement(
-                    db,
-                    sql: """
-                        UPDATE cases SET state = ?, entered_at = ?, deadline = ?, pipeline_version = ?,
-                            last_seq = COALESCE(?, last_seq)
-                        WHERE id = ?
-                        """)
+                let update = try statements(
+                    """
+                    UPDATE cases SET state = ?, entered_at = ?, deadline = ?, pipeline_version = ?,
+                        last_seq = COALESCE(?, last_seq)
+                    WHERE id = ?
+                    """, db)
                 update.bind(record.state, at: 1)
                 update.bind(record.enteredAt.millisecondsSinceEpoch, at: 2)
                 update.bind(try deadline(record), at: 3)
@@ -339,6 +341,7 @@ final class Writer: @unchecked Sendable {
                 deltas[CountKey(cohort: record.cohort, state: record.state), default: CountDelta()].casePersons +=
                     record.persons
             case .removeCase(let record):
+                caseReadLastSeq = nil
                 let logged = try Int64.fetchAll(
                     db.cachedStatement(sql: Schema.caseEvents(select: "seq")), arguments: [record.id])
                 try db.cachedStatement(sql: "DELETE FROM cases WHERE id = ?").execute(arguments: [record.id])
@@ -363,19 +366,18 @@ final class Writer: @unchecked Sendable {
                     } else {
                         // Not right after the case's add or move: link it here.
                         previous = try lastSeq(ofCase: caseId, db: db)
-                        let update = try BoundStatement(db, sql: "UPDATE cases SET last_seq = ? WHERE id = ?")
+                        let update = try statements("UPDATE cases SET last_seq = ? WHERE id = ?", db)
                         update.bind(event.seq, at: 1)
                         update.bind(caseId, at: 2)
                         try update.execute()
                     }
                 }
                 chained = nil
-                let insert = try BoundStatement(
-                    db,
-                    sql: """
-                        INSERT INTO events(seq, time, actor, kind, cohort, case_id, event, from_state, to_state, persons, note, request_id, case_prev)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """)
+                let insert = try statements(
+                    """
+                    INSERT INTO events(seq, time, actor, kind, cohort, case_id, event, from_state, to_state, persons, note, request_id, case_prev)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, db)
                 insert.bind(event.seq, at: 1)
                 insert.bind(event.time.millisecondsSinceEpoch, at: 2)
                 insert.bind(event.actor, at: 3)
@@ -401,7 +403,11 @@ final class Writer: @unchecked Sendable {
 extension Writer {
     /// The seq of a case's latest event, if the case exists and has one.
     fileprivate func lastSeq(ofCase id: String, db: Database) throws -> Int64? {
-        let query = try BoundStatement(db, sql: "SELECT last_seq FROM cases WHERE id = ?")
+        if let read = caseReadLastSeq, read.caseId == id {
+            caseReadLastSeq = nil
+            return read.seq
+        }
+        let query = try statements("SELECT last_seq FROM cases WHERE id = ?", db)
         query.bind(id, at: 1)
         guard try query.step() else { return nil }
         defer { query.reset() }
@@ -417,15 +423,15 @@ struct TransactionReader: LedgerReader {
     func cohort(_ id: String) throws -> Cohort? { try writer.cohort(id, db: db) }
 
     func caseRecord(_ id: String) throws -> Case? {
-        let query = try BoundStatement(
-            db,
-            sql: """
-                SELECT id, cohort, persons, state, entered_at, pipeline_version, attributes, created_at
-                FROM cases WHERE id = ?
-                """)
+        let query = try writer.statements(
+            """
+            SELECT id, cohort, persons, state, entered_at, pipeline_version, attributes, created_at, last_seq
+            FROM cases WHERE id = ?
+            """, db)
         query.bind(id, at: 1)
         guard try query.step() else { return nil }
         defer { query.reset() }
+        writer.caseReadLastSeq = (id, query.isNull(at: 8) ? nil : query.integer(at: 8))
         return Case(
             id: query.text(at: 0), cohort: query.text(at: 1), persons: Int(query.integer(at: 2)),
             state: query.text(at: 3), enteredAt: Timestamp(millisecondsSinceEpoch: query.integer(at: 4)),
@@ -448,7 +454,7 @@ struct TransactionReader: LedgerReader {
     }
 
     func caseExists(_ id: String) throws -> Bool {
-        let query = try BoundStatement(db, sql: "SELECT 1 FROM cases WHERE id = ?")
+        let query = try writer.statements("SELECT 1 FROM cases WHERE id = ?", db)
         query.bind(id, at: 1)
         return try query.returnsRow()
     }

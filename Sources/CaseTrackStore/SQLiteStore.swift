@@ -153,6 +153,14 @@ public final class SQLiteStore: Store {
         }
         for subscriber in subscribers { subscriber.finish() }
         checkpointer.close()
+        // Everything into the database file and the WAL emptied, so that the
+        // file alone is the whole store and the next start has no WAL to
+        // read. SQLite does this itself when the last connection closes, but
+        // the pool's last is a reader, which may not. If a reader still
+        // holds a snapshot, what it cannot copy stays in the WAL, as safe.
+        _ = try? pool.writeWithoutTransaction { db in
+            try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+        }
         try? pool.close()
         Glibc.close(lock)
     }

@@ -23,6 +23,29 @@ struct OpeningTests {
         }
     }
 
+    @Test("a clean close leaves everything in the database file and the WAL empty; the store opens again whole")
+    func closeCheckpoints() async throws {
+        try await StoreFixture.withTemporaryDirectory { directory in
+            let path = directory + "/casetrack.sqlite"
+            var store = try await SQLiteStore.open(path: path, pipelines: StoreFixture.pipelines)
+            _ = try await store.apply(
+                .createCohort(id: "afghans-pk", pipeline: "resettlement", title: nil, attributes: [:]),
+                context: StoreFixture.context())
+            _ = try await store.apply(
+                .importCases(
+                    cohort: "afghans-pk", cases: (0..<500).map { NewCase(id: "PK-\($0)", persons: 1 + $0 % 5) }),
+                context: StoreFixture.context())
+            #expect(try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int ?? 0 > 0)
+            await store.close()
+            let wal = try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int
+            #expect(wal == nil || wal == 0, "\(wal ?? -1) bytes left in the WAL")
+            store = try await SQLiteStore.open(path: path, pipelines: StoreFixture.pipelines)
+            #expect(store.totals().cases == 500)
+            #expect(try await store.verify() == [])
+            await store.close()
+        }
+    }
+
     @Test("a store file others may read (0644) is refused with unsafePermissions, and left as it was")
     func refusesWorldReadableFile() async throws {
         try await StoreFixture.withTemporaryDirectory { directory in

@@ -10,7 +10,9 @@ struct CaseTrackCtl: AsyncParsableCommand {
             casetrackctl talks to casetrackd over its Varlink socket (--socket, else \
             $CASETRACK_SOCKET, else /run/casetrack/io.casetrack.Tracker). Every command prints \
             a readable table, or the daemon's reply as JSON with --json. Every change is sent \
-            with a fresh requestId, so a retried call is applied once.
+            with a fresh requestId, so a retried call is applied once: a UUID of version 7, \
+            which begins with the time and so is cheap for the store to record. A client of \
+            your own may send any id up to 128 characters; time-ordered ones are the fast kind.
 
             Exit codes:
               0   success

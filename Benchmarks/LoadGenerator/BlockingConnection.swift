@@ -18,26 +18,9 @@ struct BlockingConnection {
 
     /// Connects to the daemon's socket at `path`.
     init(unixPath path: String) throws(BenchFailure) {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let pathBytes = Array(path.utf8)
-        guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw .socketPathTooLong(path)
+        descriptor = try unixSocket(at: path) { descriptor, address, length in
+            connect(descriptor, address, length)
         }
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: pathBytes) }
-        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw .socket(path: path, errno: errno) }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard connected == 0 else {
-            let error = errno
-            Glibc.close(descriptor)
-            throw .socket(path: path, errno: error)
-        }
-        self.descriptor = descriptor
     }
 
     /// Sends a call: `message` is its JSON object followed by the NUL.
@@ -115,6 +98,32 @@ struct BlockingConnection {
     private func text(upTo end: Int) -> String {
         String(decoding: buffer[..<end], as: UTF8.self)
     }
+}
+
+/// A new Unix-domain stream socket on which `operation` (connect, or bind
+/// and listen) succeeded with the address `path`, returning 0; the socket is
+/// closed if it failed.
+func unixSocket(
+    at path: String, _ operation: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Int32
+) throws(BenchFailure) -> Int32 {
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    let pathBytes = Array(path.utf8)
+    guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw .socketPathTooLong(path) }
+    withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: pathBytes) }
+    let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { throw .socket(path: path, errno: errno) }
+    let result = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            operation(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+        }
+    }
+    guard result == 0 else {
+        let error = errno
+        Glibc.close(descriptor)
+        throw .socket(path: path, errno: error)
+    }
+    return descriptor
 }
 
 /// Why a run of the load generator failed.

@@ -22,7 +22,9 @@ enum EchoFloor {
             unlink(path)
             rmdir(directory)
         }
-        let listener = try listen(at: path)
+        let listener = try unixSocket(at: path) { descriptor, address, length in
+            bind(descriptor, address, length) == 0 ? listen(descriptor, 1) : -1
+        }
         defer { Glibc.close(listener) }
         let server = Thread {
             let connection = accept(listener, nil, nil)
@@ -52,26 +54,5 @@ enum EchoFloor {
             latencies.append(Double(monotonicNanoseconds() - started) / 1000)
         }
         return latencies
-    }
-
-    private static func listen(at path: String) throws(BenchFailure) -> Int32 {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let pathBytes = Array(path.utf8)
-        guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw .socketPathTooLong(path) }
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: pathBytes) }
-        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw .socket(path: path, errno: errno) }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard bound == 0, Glibc.listen(descriptor, 1) == 0 else {
-            let error = errno
-            Glibc.close(descriptor)
-            throw .socket(path: path, errno: error)
-        }
-        return descriptor
     }
 }

@@ -20,9 +20,12 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# The daemon logs warnings and worse to stderr: the figures are the store's
+# and the protocol's. With every change in the journal (level info, the
+# default), journald shares the machine; one scenario below measures that.
 start_daemon() {
     "$bin/casetrackd" --socket "$socket" --state-dir "$work/state" --pipelines-dir "$root/Config/pipelines" \
-        --log-target stderr --log-level warning 2>>"$work/daemon.log" &
+        ${log_arguments:---log-target stderr --log-level warning} 2>>"$work/daemon.log" &
     pid=$!
     t0=$(date +%s%N)
     until "$bin/casetrackctl" --socket "$socket" status >/dev/null 2>&1; do
@@ -63,6 +66,20 @@ echo "-- durable transitions, 16 clients keeping 16 calls in flight each (256 co
 bench --clients 16 --depth 16 --duration "$seconds" --mix transition=100
 echo "-- the same with random request ids (UUID v4, as a client of its own might send) instead of casetrackctl's time-ordered ones"
 bench --clients 16 --depth 16 --duration "$seconds" --mix transition=100 --random-request-ids
+if [ -S /run/systemd/journal/socket ]; then
+    stop_daemon
+    log_arguments="--log-target journal --log-level info"
+    start_daemon
+    echo "-- the same with time-ordered ids and every change in the journal (log level info, the default)"
+    journald=$(pgrep -x systemd-journal | head -n 1)
+    journald_before=$(awk '{ print $14 + $15 }' "/proc/$journald/stat" 2>/dev/null || echo 0)
+    bench --clients 16 --depth 16 --duration "$seconds" --mix transition=100
+    journald_after=$(awk '{ print $14 + $15 }' "/proc/$journald/stat" 2>/dev/null || echo 0)
+    echo "journald CPU: $(( (journald_after - journald_before) * 1000 / $(getconf CLK_TCK) )) ms"
+    stop_daemon
+    log_arguments=
+    start_daemon
+fi
 echo "-- transitions with DescribeCohort reads under load, 16 clients"
 bench --clients 16 --duration "$seconds" --mix transition=90,read=10
 echo "-- idle DescribeCohort latency, 1 client"

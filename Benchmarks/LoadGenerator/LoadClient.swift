@@ -135,10 +135,7 @@ struct LoadClient {
     private mutating func nextRequestId() -> String {
         switch requestIds {
         case .timeOrdered:
-            var now = timespec()
-            clock_gettime(CLOCK_REALTIME, &now)
-            let time = Timestamp(millisecondsSinceEpoch: Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000)
-            return RequestID.make(at: time, using: &random)
+            return RequestID.make(at: .now(), using: &random)
         case .random:
             return RequestID.random(using: &random)
         }

@@ -1,3 +1,5 @@
+import Glibc
+
 /// A point in time with millisecond precision, as the log records it.
 ///
 /// Shown as an RFC 3339 UTC string, `2026-11-29T05:00:00Z` (with `.123`
@@ -6,6 +8,13 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     public var millisecondsSinceEpoch: Int64
 
     public init(millisecondsSinceEpoch: Int64) { self.millisecondsSinceEpoch = millisecondsSinceEpoch }
+
+    /// The system's wall clock now (`CLOCK_REALTIME`), to the millisecond.
+    @Sendable public static func now() -> Timestamp {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Timestamp(millisecondsSinceEpoch: Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000)
+    }
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
         lhs.millisecondsSinceEpoch < rhs.millisecondsSinceEpoch

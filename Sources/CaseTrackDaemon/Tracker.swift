@@ -29,7 +29,7 @@ public final class Tracker: Sendable {
 
     public init(
         store: any Store, configuration: DaemonConfiguration, pipelines: [String: Pipeline], logger: Logger,
-        clock: @escaping @Sendable () -> Timestamp = Tracker.systemTime
+        clock: @escaping @Sendable () -> Timestamp = Timestamp.now
     ) {
         self.store = store
         self.logger = logger
@@ -37,12 +37,6 @@ public final class Tracker: Sendable {
         self.startedAt = clock()
         self.settings = Mutex(
             Settings(configuration: configuration, pipelines: pipelines, policy: AccessPolicy(configuration.access)))
-    }
-
-    @Sendable public static func systemTime() -> Timestamp {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Timestamp(millisecondsSinceEpoch: Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000)
     }
 
     public var now: Timestamp { clock() }

@@ -21,7 +21,7 @@ public struct DigestScheduler: Service {
     static let longestNap = Duration.seconds(60)
 
     public init(
-        tracker: Tracker, logger: Logger, clock: @escaping @Sendable () -> Timestamp = Tracker.systemTime,
+        tracker: Tracker, logger: Logger, clock: @escaping @Sendable () -> Timestamp = Timestamp.now,
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
         self.tracker = tracker

@@ -65,7 +65,7 @@ func newRequestID() -> JSONValue {
 }
 
 func newRequestIDText() -> String {
-    RequestID.make(at: Timestamp(millisecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))))
+    RequestID.make(at: .now())
 }
 
 extension GlobalOptions {

@@ -105,9 +105,9 @@ struct BoundStatement {
         sqlite3_column_int64(handle, column)
     }
 
-    /// Whether a column of the current row (0-based) is NULL.
-    func isNull(at column: Int32) -> Bool {
-        sqlite3_column_type(handle, column) == SQLITE_NULL
+    /// An integer column of the current row (0-based) that may be NULL.
+    func optionalInteger(at column: Int32) -> Int64? {
+        sqlite3_column_type(handle, column) == SQLITE_NULL ? nil : sqlite3_column_int64(handle, column)
     }
 
     /// Ends the current run of a query before its last row.

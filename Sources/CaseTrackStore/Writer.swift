@@ -411,7 +411,7 @@ extension Writer {
         query.bind(id, at: 1)
         guard try query.step() else { return nil }
         defer { query.reset() }
-        return query.isNull(at: 0) ? nil : query.integer(at: 0)
+        return query.optionalInteger(at: 0)
     }
 }
 
@@ -431,7 +431,7 @@ struct TransactionReader: LedgerReader {
         query.bind(id, at: 1)
         guard try query.step() else { return nil }
         defer { query.reset() }
-        writer.caseReadLastSeq = (id, query.isNull(at: 8) ? nil : query.integer(at: 8))
+        writer.caseReadLastSeq = (id, query.optionalInteger(at: 8))
         return Case(
             id: query.text(at: 0), cohort: query.text(at: 1), persons: Int(query.integer(at: 2)),
             state: query.text(at: 3), enteredAt: Timestamp(millisecondsSinceEpoch: query.integer(at: 4)),

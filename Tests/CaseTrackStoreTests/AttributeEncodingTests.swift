@@ -25,9 +25,7 @@ struct AttributeEncodingTests {
     func throughTransition() async throws {
         try await StoreFixture.withTemporaryDirectory { directory in
             let store = try await SQLiteStore.open(path: directory + "/casetrack.sqlite", pipelines: StoreFixture.pipelines)
-            _ = try await store.apply(
-                .createCohort(id: "afghans-pk", pipeline: "resettlement", title: nil, attributes: [:]),
-                context: StoreFixture.context())
+            try await StoreFixture.createAfghansPK(store)
             let attributes = ["camp": "Nowshera \"B\"", "unicode": "Kābul — کابل 👨‍👩‍👧", "slashes": "a/b\\c"]
             _ = try await store.apply(
                 .addCase(cohort: "afghans-pk", NewCase(id: "PK-1", persons: 4, attributes: attributes)),

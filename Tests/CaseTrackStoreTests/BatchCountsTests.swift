@@ -10,9 +10,7 @@ struct BatchCountsTests {
     @Test("a case that passes through a state within one batch leaves the same zero row in the table and in memory")
     func throughAStateInOneBatch() async throws {
         try await StoreFixture.withStore { store, _ in
-            _ = try await store.apply(
-                .createCohort(id: "afghans-pk", pipeline: "resettlement", title: nil, attributes: [:]),
-                context: StoreFixture.context())
+            try await StoreFixture.createAfghansPK(store)
             _ = try await store.apply(
                 .intake(cohort: "afghans-pk", state: nil, persons: 10, note: nil), context: StoreFixture.context())
             _ = try await store.apply(

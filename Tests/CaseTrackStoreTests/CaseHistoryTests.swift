@@ -17,7 +17,7 @@ struct CaseHistoryTests {
     /// deported (both closed).
     private func interleaved(_ store: SQLiteStore) async throws {
         func apply(_ mutation: Mutation) async throws { _ = try await store.apply(mutation, context: StoreFixture.context()) }
-        try await apply(.createCohort(id: "afghans-pk", pipeline: "resettlement", title: nil, attributes: [:]))
+        try await StoreFixture.createAfghansPK(store)
         try await apply(.intake(cohort: "afghans-pk", state: nil, persons: 100, note: nil))
         try await apply(.addCase(cohort: "afghans-pk", NewCase(id: "A", persons: 3, fromUnregistered: true)))
         try await apply(.addCase(cohort: "afghans-pk", NewCase(id: "B", persons: 2, fromUnregistered: true)))

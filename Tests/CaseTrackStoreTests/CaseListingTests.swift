@@ -14,9 +14,7 @@ struct CaseListingTests {
     /// Two cohorts: `afghans-pk` (resettlement, SLA 60 days in referred) with
     /// 250 cases added at various ages, and `siv-pk` (visa, no SLA) with 20.
     private func populate(_ store: SQLiteStore) async throws {
-        _ = try await store.apply(
-            .createCohort(id: "afghans-pk", pipeline: "resettlement", title: nil, attributes: [:]),
-            context: StoreFixture.context())
+        try await StoreFixture.createAfghansPK(store)
         _ = try await store.apply(
             .createCohort(id: "siv-pk", pipeline: "visa", title: nil, attributes: [:]), context: StoreFixture.context())
         // PK-000 … PK-249: case n was referred n days before noon.

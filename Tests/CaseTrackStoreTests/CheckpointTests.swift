@@ -12,9 +12,7 @@ struct CheckpointTests {
     @Test("100,000 imported cases reach the database file while the store is open; the WAL stays bounded")
     func copiedBackWhileOpen() async throws {
         try await StoreFixture.withStore { store, path in
-            _ = try await store.apply(
-                .createCohort(id: "afghans-pk", pipeline: "resettlement", title: nil, attributes: [:]),
-                context: StoreFixture.context())
+            try await StoreFixture.createAfghansPK(store)
             let sizeBefore = try Self.size(path)
             var largestWAL = 0
             for batch in 0..<100 {
@@ -41,9 +39,7 @@ struct CheckpointTests {
     @Test("a stream of commits past the threshold gets at most one checkpoint per pause")
     func restsBetweenRuns() async throws {
         try await StoreFixture.withStore { store, path in
-            _ = try await store.apply(
-                .createCohort(id: "afghans-pk", pipeline: "resettlement", title: nil, attributes: [:]),
-                context: StoreFixture.context())
+            try await StoreFixture.createAfghansPK(store)
             let snapshot = try store.pool.makeSnapshot()
             var batch = 0
             while try Self.size(path + "-wal") < Int(Checkpointer.threshold) * 4096 {

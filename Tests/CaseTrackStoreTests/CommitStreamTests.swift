@@ -9,9 +9,7 @@ struct CommitStreamTests {
     func yieldsAfterCommit() async throws {
         try await StoreFixture.withStore { store, _ in
             var commits = store.commits().makeAsyncIterator()
-            _ = try await store.apply(
-                .createCohort(id: "afghans-pk", pipeline: "resettlement", title: nil, attributes: [:]),
-                context: StoreFixture.context())
+            try await StoreFixture.createAfghansPK(store)
             #expect(await commits.next() == 1)
             _ = try await store.apply(
                 .intake(cohort: "afghans-pk", state: nil, persons: 3, note: nil), context: StoreFixture.context())
@@ -25,9 +23,7 @@ struct CommitStreamTests {
     func slowWatcherSeesLatest() async throws {
         try await StoreFixture.withStore { store, _ in
             var commits = store.commits().makeAsyncIterator()
-            _ = try await store.apply(
-                .createCohort(id: "afghans-pk", pipeline: "resettlement", title: nil, attributes: [:]),
-                context: StoreFixture.context())
+            try await StoreFixture.createAfghansPK(store)
             for _ in 0..<5 {
                 _ = try await store.apply(
                     .intake(cohort: "afghans-pk", state: nil, persons: 1, note: nil), context: StoreFixture.context())
@@ -50,9 +46,7 @@ struct CommitStreamTests {
                 return seen
             }
             try await Task.sleep(for: .milliseconds(50))
-            _ = try await store.apply(
-                .createCohort(id: "afghans-pk", pipeline: "resettlement", title: nil, attributes: [:]),
-                context: StoreFixture.context())
+            try await StoreFixture.createAfghansPK(store)
             await store.close()
             let seen = await watcher.value
             #expect(seen.last == 1 || seen.isEmpty)

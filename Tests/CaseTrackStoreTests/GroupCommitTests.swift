@@ -10,9 +10,7 @@ struct GroupCommitTests {
     @Test("when 200 field offices report intakes at the same moment, all 200 succeed with distinct, gap-free seqs")
     func twoHundredConcurrentIntakes() async throws {
         try await StoreFixture.withStore { store, _ in
-            _ = try await store.apply(
-                .createCohort(id: "afghans-pk", pipeline: "resettlement", title: nil, attributes: [:]),
-                context: StoreFixture.context())
+            try await StoreFixture.createAfghansPK(store)
             let clock = ContinuousClock()
             let start = clock.now
             let seqs = try await withThrowingTaskGroup(of: Int64.self) { group in
@@ -40,9 +38,7 @@ struct GroupCommitTests {
     @Test("refused requests in the same batch as accepted ones change nothing, and the others are unaffected")
     func refusalsInsideABatch() async throws {
         try await StoreFixture.withStore { store, _ in
-            _ = try await store.apply(
-                .createCohort(id: "afghans-pk", pipeline: "resettlement", title: nil, attributes: [:]),
-                context: StoreFixture.context())
+            try await StoreFixture.createAfghansPK(store)
             _ = try await store.apply(
                 .intake(cohort: "afghans-pk", state: nil, persons: 100, note: nil), context: StoreFixture.context())
             let requests: [Mutation] = (0..<60).map { index in
@@ -80,9 +76,7 @@ struct GroupCommitTests {
         try await StoreFixture.withTemporaryDirectory { directory in
             let path = directory + "/casetrack.sqlite"
             let first = try await SQLiteStore.open(path: path, pipelines: StoreFixture.pipelines)
-            _ = try await first.apply(
-                .createCohort(id: "afghans-pk", pipeline: "resettlement", title: nil, attributes: [:]),
-                context: StoreFixture.context())
+            try await StoreFixture.createAfghansPK(first)
             _ = try await first.apply(
                 .intake(cohort: "afghans-pk", state: nil, persons: 100, note: nil), context: StoreFixture.context())
             for index in 1...40 {

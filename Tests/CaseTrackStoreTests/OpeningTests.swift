@@ -13,9 +13,7 @@ struct OpeningTests {
             let path = directory + "/state/casetrack.sqlite"
             let store = try await SQLiteStore.open(path: path, pipelines: StoreFixture.pipelines)
             #expect(store.location == "sqlite:\(path)")
-            _ = try await store.apply(
-                .createCohort(id: "afghans-pk", pipeline: "resettlement", title: nil, attributes: [:]),
-                context: StoreFixture.context())
+            try await StoreFixture.createAfghansPK(store)
             #expect(try StoreFixture.mode(path) == 0o600)
             #expect(try StoreFixture.mode(directory + "/state") == 0o700)
             #expect(try StoreFixture.mode(path + "-wal") & 0o077 == 0, "the WAL holds the same data")
@@ -28,9 +26,7 @@ struct OpeningTests {
         try await StoreFixture.withTemporaryDirectory { directory in
             let path = directory + "/casetrack.sqlite"
             var store = try await SQLiteStore.open(path: path, pipelines: StoreFixture.pipelines)
-            _ = try await store.apply(
-                .createCohort(id: "afghans-pk", pipeline: "resettlement", title: nil, attributes: [:]),
-                context: StoreFixture.context())
+            try await StoreFixture.createAfghansPK(store)
             _ = try await store.apply(
                 .importCases(
                     cohort: "afghans-pk", cases: (0..<500).map { NewCase(id: "PK-\($0)", persons: 1 + $0 % 5) }),

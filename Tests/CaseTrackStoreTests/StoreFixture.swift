@@ -58,6 +58,12 @@ enum StoreFixture {
 
     static let noon = Timestamp(rfc3339: "2026-11-29T12:00:00Z")!
 
+    /// Creates the cohort most stories start from: afghans-pk, under the resettlement pipeline.
+    static func createAfghansPK(_ store: some Store) async throws {
+        _ = try await store.apply(
+            .createCohort(id: "afghans-pk", pipeline: "resettlement", title: nil, attributes: [:]), context: context())
+    }
+
     static func context(_ requestId: String? = nil, actor: String = "operator", time: Timestamp = noon)
         -> MutationContext
     {

@@ -14,9 +14,7 @@ struct VerifyTests {
     private func damagedStore(_ directory: String, _ sql: String) async throws -> SQLiteStore {
         let path = directory + "/casetrack.sqlite"
         let store = try await SQLiteStore.open(path: path, pipelines: StoreFixture.pipelines)
-        _ = try await store.apply(
-            .createCohort(id: "afghans-pk", pipeline: "resettlement", title: nil, attributes: [:]),
-            context: StoreFixture.context())
+        try await StoreFixture.createAfghansPK(store)
         _ = try await store.apply(
             .intake(cohort: "afghans-pk", state: nil, persons: 100, note: nil), context: StoreFixture.context())
         _ = try await store.apply(

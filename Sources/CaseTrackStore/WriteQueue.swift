@@ -44,8 +44,6 @@ final class WriteQueue: Sendable {
         if wakeWriter { wake.signal() }
     }
 
-    var count: Int { state.withLock { $0.items.count } }
-
     /// Blocks the calling thread (the writer's own) until there is work,
     /// and takes up to `max` items; nil once closed and drained.
     func next(max: Int) -> [Pending]? {
